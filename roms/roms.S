@@ -1,0 +1,21 @@
+/* roms/roms.S -- embeds the firmware images into the vsx executable.
+ * SeaBIOS and its VGA BIOS are copied from Debian's seabios package into
+ * $(BUILD)/roms at build time; vsx's own guest programs are assembled there
+ * from roms/*.asm.  Each image gets NAME and NAME_end symbols (see roms.h). */
+#define EMBED(sym, file)                 \
+    .section .rodata;                    \
+    .balign 16;                          \
+    .global sym;                         \
+    .global sym##_end;                   \
+sym:                                     \
+    .incbin ROMDIR "/" file;             \
+sym##_end:                               \
+    .byte 0
+
+EMBED(vsx_rom_bios, "bios-256k.bin")
+EMBED(vsx_rom_vgabios, "vgabios-stdvga.bin")
+#ifdef VSX_ROM_DEFAULT_VM
+EMBED(vsx_rom_default_vm, "default_vm.bin")
+#endif
+
+    .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,13 @@
+/* roms/roms.h -- firmware images embedded at build time (roms/roms.S). */
+#ifndef VSX_ROMS_ROMS_H
+#define VSX_ROMS_ROMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern const uint8_t vsx_rom_bios[], vsx_rom_bios_end[];
+extern const uint8_t vsx_rom_vgabios[], vsx_rom_vgabios_end[];
+
+#define VSX_ROM_SIZE(name) ((size_t)(name##_end - name))
+
+#endif
