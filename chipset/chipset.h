@@ -30,7 +30,7 @@ typedef struct VmConfig VmConfig;
 /* Errors: one helper formats messages into a caller-owned buffer.           */
 /* ------------------------------------------------------------------------ */
 typedef struct VsxError {
-    char msg[1024];
+    char msg[8192];
 } VsxError;
 
 /* Appends a line (fmt, printf-style) to err->msg if err is non-NULL.  Returns
