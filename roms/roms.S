@@ -1,7 +1,7 @@
 /* roms/roms.S -- embeds the firmware images into the vsx executable.
  * SeaBIOS and its VGA BIOS are copied from Debian's seabios package into
  * $(BUILD)/roms at build time; vsx's own guest programs are assembled there
- * from roms/*.asm.  Each image gets NAME and NAME_end symbols (see roms.h). */
+ * from the NASM sources in roms.  Each image gets NAME and NAME_end symbols (see roms.h). */
 #define EMBED(sym, file)                 \
     .section .rodata;                    \
     .balign 16;                          \

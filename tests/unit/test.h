@@ -1,5 +1,5 @@
 /*
- * tests/unit/test.h -- a small unit-test harness.  Every tests/unit/*.c file is
+ * tests/unit/test.h -- a small unit-test harness.  Every .c file in tests/unit is
  * linked into one binary (build/unit_tests); TEST() bodies register themselves
  * at start-up.  Each test prints one line: "PASS group.name", "FAIL group.name:
  * file:line: what" or "SKIP group.name: why", which tests/run.sh counts.
