@@ -667,7 +667,7 @@ void config_print(const VmConfig *cfg, FILE *f)
     print_section(cfg, K_VM, 0, "vm", f);
     for (int i = 0; i < CFG_FLOPPIES; i++)
         if (cfg->floppy[i].type != DRIVE_NONE) {
-            char n[16];
+            char n[24];
             snprintf(n, sizeof n, "floppy%d", i);
             print_section(cfg, K_FLOPPY, i, n, f);
         }
@@ -678,7 +678,7 @@ void config_print(const VmConfig *cfg, FILE *f)
         print_section(cfg, K_KERNEL, 0, "kernel", f);
     for (int i = 0; i < CFG_SERIALS; i++)
         if (cfg->serial[i].mode != SERIAL_NONE) {
-            char n[16];
+            char n[24];
             snprintf(n, sizeof n, "serial%d", i);
             print_section(cfg, K_SERIAL, i, n, f);
         }
