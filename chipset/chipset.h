@@ -25,6 +25,7 @@ typedef struct PciBus PciBus;
 typedef struct PciDevice PciDevice;
 typedef struct Board Board;
 typedef struct VmConfig VmConfig;
+typedef struct RunOptions RunOptions;
 
 /* ------------------------------------------------------------------------ */
 /* Errors: one helper formats messages into a caller-owned buffer.           */
@@ -282,7 +283,29 @@ uint32_t pci_bar_address(PciDevice *d, int index);
 /* ------------------------------------------------------------------------ */
 typedef struct Vga Vga;
 
-Board *board_create(const VmConfig *cfg, VsxError *err);
+/* A CPU backend (DESIGN.md "CPU backend"): the interpreter (cpu/) or KVM
+ * (svm/).  main.c picks one and hands it to the board, so chipset/ never
+ * depends on a particular backend. */
+typedef enum AccelExit {
+    ACCEL_EXIT_BUDGET = 0, /* ran its budget */
+    ACCEL_EXIT_HLT,        /* halted with no interrupt to take */
+    ACCEL_EXIT_STOP,       /* asked to stop (bus_request, UI) */
+    ACCEL_EXIT_SHUTDOWN,   /* triple fault */
+} AccelExit;
+
+typedef struct AccelOps {
+    const char *name;
+    void *(*create)(Bus *bus, Clock *clk, const char *model, VsxError *err);
+    void (*destroy)(void *cpu);
+    void (*reset)(void *cpu);
+    AccelExit (*run)(void *cpu, uint64_t max_insns, uint64_t *executed);
+    void (*save)(void *cpu, StateStream *s);
+    int (*load)(void *cpu, StateStream *s);
+} AccelOps;
+
+/* cfg: validated configuration; run: command-line-only options (may be NULL). */
+Board *board_create(const VmConfig *cfg, const RunOptions *run, const AccelOps *accel,
+                    VsxError *err);
 void board_destroy(Board *b);
 void board_reset(Board *b);
 /* Runs the machine for about `slice_ns` of virtual time (CPU, due timers, DMA).

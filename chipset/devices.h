@@ -116,5 +116,7 @@ extern const DeviceClass ide_device_class;
 typedef struct Fdc Fdc;
 Fdc *fdc_create(Bus *bus, Clock *clk, IrqLine irq6, IsaDma *dma, struct BlockDev *drives[2]);
 extern const DeviceClass fdc_device_class;
+/* CMOS register 0x10 drive type (1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M) for an image. */
+int fdc_drive_type(const struct BlockDev *bd);
 
 #endif
