@@ -38,6 +38,14 @@ typedef struct IoRegion {
     void *dev;
 } IoRegion;
 
+/* An access of exactly `width` bytes at `port` (bus_map_io_wide). */
+typedef struct IoWideClaim {
+    uint16_t port;
+    unsigned width;
+    const IoOps *ops;
+    void *dev;
+} IoWideClaim;
+
 typedef struct MemRegion {
     uint64_t base, len;
     const MmioOps *ops; /* MMIO, or ... */
@@ -57,6 +65,8 @@ struct Bus {
     uint8_t port_logged[65536 / 8];
     PortLog logs[16];
     int nlogs;
+    IoWideClaim wide[4];
+    int nwide;
 
     uint8_t *ram;
     uint64_t ram_size, below_4g;
@@ -161,8 +171,32 @@ int bus_map_io(Bus *bus, uint16_t base, uint32_t count, const IoOps *ops, void *
     return 0;
 }
 
+int bus_map_io_wide(Bus *bus, uint16_t port, unsigned width, const IoOps *ops, void *dev)
+{
+    if (!ops || (width != 2 && width != 4))
+        return -EINVAL;
+    for (int i = 0; i < bus->nwide; i++)
+        if (bus->wide[i].port == port && bus->wide[i].width == width)
+            return -EEXIST;
+    if (bus->nwide >= (int)(sizeof bus->wide / sizeof bus->wide[0]))
+        return -ENOSPC;
+    bus->wide[bus->nwide++] = (IoWideClaim){port, width, ops, dev};
+    return 0;
+}
+
+static const IoWideClaim *io_wide_find(Bus *bus, uint16_t port, unsigned width)
+{
+    for (int i = 0; i < bus->nwide; i++)
+        if (bus->wide[i].port == port && bus->wide[i].width == width)
+            return &bus->wide[i];
+    return NULL;
+}
+
 void bus_unmap_io(Bus *bus, uint16_t base, uint32_t count)
 {
+    for (int i = 0; i < bus->nwide; i++)
+        if (bus->wide[i].port - (uint32_t)base < count)
+            bus->wide[i--] = bus->wide[--bus->nwide];
     for (uint32_t p = base; p < base + count && p < 65536; p++) {
         int idx = bus->io_owner[p];
         if (!idx)
@@ -223,6 +257,9 @@ static void io_region_write(IoRegion *r, uint32_t off, uint32_t value, unsigned 
 
 uint32_t bus_io_read(Bus *bus, uint16_t port, unsigned width)
 {
+    const IoWideClaim *w = bus->nwide && width > 1 ? io_wide_find(bus, port, width) : NULL;
+    if (w)
+        return w->ops->read(w->dev, 0, width);
     int idx = bus->io_owner[port];
     if (idx && (uint32_t)port + width <= (uint32_t)bus->io[idx].base + bus->io[idx].count)
         return io_region_read(&bus->io[idx], port - bus->io[idx].base, width);
@@ -251,6 +288,11 @@ void bus_io_write(Bus *bus, uint16_t port, uint32_t value, unsigned width)
 {
     if (bus->nlogs)
         bus_port_log(bus, port, value, width);
+    const IoWideClaim *w = bus->nwide && width > 1 ? io_wide_find(bus, port, width) : NULL;
+    if (w) {
+        w->ops->write(w->dev, 0, value, width);
+        return;
+    }
     int idx = bus->io_owner[port];
     if (idx && (uint32_t)port + width <= (uint32_t)bus->io[idx].base + bus->io[idx].count) {
         io_region_write(&bus->io[idx], port - bus->io[idx].base, value, width);

@@ -55,6 +55,13 @@ typedef struct IoOps {
 /* Maps ports [base, base+count).  Returns -EEXIST if any port is taken. */
 int bus_map_io(Bus *bus, uint16_t base, uint32_t count, const IoOps *ops, void *dev);
 void bus_unmap_io(Bus *bus, uint16_t base, uint32_t count);
+/* Claims only accesses of exactly `width` bytes that start at `port`, ahead
+ * of whatever owns those ports byte-wise (ops->read/write see offset 0).  The
+ * PCI host bridge needs this: a dword at 0xCF8 is CONFADD, while a byte at
+ * 0xCF9 is the PIIX3 reset control register (82371SB datasheet, CONFADD and
+ * RC).  Returns -EEXIST if the same (port, width) is claimed already.
+ * bus_unmap_io over `port` removes the claim too. */
+int bus_map_io_wide(Bus *bus, uint16_t port, unsigned width, const IoOps *ops, void *dev);
 /* Unclaimed ports read all-ones; writes to them are dropped. */
 uint32_t bus_io_read(Bus *bus, uint16_t port, unsigned width);
 void bus_io_write(Bus *bus, uint16_t port, uint32_t value, unsigned width);
