@@ -35,6 +35,10 @@ enum {
 /* Opens an image, probing the format (VHD by its footer, else raw/ISO).
  * On failure returns NULL and writes "PATH: what is wrong" into err. */
 BlockDev *disk_open(const char *path, unsigned flags, char *err, size_t errlen);
+/* A block device over a private copy of `data` (len bytes), `size` bytes
+ * long (zero-filled past len).  Returns NULL when out of memory. */
+BlockDev *disk_open_memory(const void *data, size_t len, uint64_t size, bool readonly);
+
 static inline void disk_close(BlockDev *bd)
 {
     if (bd)
