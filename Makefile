@@ -41,6 +41,9 @@ GUESTS   := $(GUEST_SRCS:tests/guest/%.asm=$(BUILD)/guest/%.bin)
 ROM_ASM  := $(wildcard roms/*.asm)
 ROM_BINS := $(ROM_ASM:roms/%.asm=$(BUILD)/roms/%.bin)
 VSX      := $(if $(filter build,$(BUILD)),vsx,$(BUILD)/vsx)
+# The welcome VM's guest program is embedded when its source is in the tree.
+ROM_DEFS := $(if $(wildcard roms/default_vm.asm),-DVSX_ROM_DEFAULT_VM)
+CFLAGS   += $(ROM_DEFS)
 
 .PHONY: all run test asan bench install clean deps test-deps bench-deps check-tests FORCE
 .DEFAULT_GOAL := all
@@ -82,7 +85,7 @@ $(BUILD)/roms/%.bin: roms/%.asm $(wildcard roms/*.inc)
 	@mkdir -p $(dir $@)
 	nasm -f bin -I roms/ -o $@ $<
 $(BUILD)/roms/roms.o: roms/roms.S $(BUILD)/roms/bios-256k.bin $(BUILD)/roms/vgabios-stdvga.bin $(ROM_BINS)
-	$(CC) -c -DROMDIR='"$(BUILD)/roms"' -o $@ $<
+	$(CC) -c $(ROM_DEFS) -DROMDIR='"$(BUILD)/roms"' -o $@ $<
 
 # ---- tests
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libvsx.a

@@ -232,6 +232,17 @@ static void board_fill_fwcfg(Board *b)
 
 /* ---------------------------------------------------------------- disks */
 
+/* "builtin:welcome": the welcome VM's floppy, embedded in the binary. */
+static BlockDev *open_builtin(const char *name, char *msg, size_t len)
+{
+#ifdef VSX_ROM_DEFAULT_VM
+    if (!strcmp(name, "builtin:welcome"))
+        return disk_open_memory(vsx_rom_default_vm, VSX_ROM_SIZE(vsx_rom_default_vm), 1474560, true);
+#endif
+    snprintf(msg, len, "%s: no such built-in image in this build", name);
+    return NULL;
+}
+
 static int board_open_disks(Board *b, VsxError *err)
 {
     char msg[512];
@@ -239,7 +250,10 @@ static int board_open_disks(Board *b, VsxError *err)
         const DriveConfig *d = &b->cfg.floppy[i];
         if (d->type == DRIVE_NONE || !d->image[0])
             continue;
-        b->floppy[i] = disk_open(d->image, d->readonly ? DISK_OPEN_READONLY : 0, msg, sizeof msg);
+        if (!strncmp(d->image, "builtin:", 8))
+            b->floppy[i] = open_builtin(d->image, msg, sizeof msg);
+        else
+            b->floppy[i] = disk_open(d->image, d->readonly ? DISK_OPEN_READONLY : 0, msg, sizeof msg);
         if (!b->floppy[i])
             return vsx_errorf(err, "[floppy%d] image: %s", i, msg);
     }

@@ -7,6 +7,9 @@
 
 extern const uint8_t vsx_rom_bios[], vsx_rom_bios_end[];
 extern const uint8_t vsx_rom_vgabios[], vsx_rom_vgabios_end[];
+#ifdef VSX_ROM_DEFAULT_VM
+extern const uint8_t vsx_rom_default_vm[], vsx_rom_default_vm_end[];
+#endif
 
 #define VSX_ROM_SIZE(name) ((size_t)(name##_end - name))
 
