@@ -1,0 +1,436 @@
+/*
+ * tests/bin/cpudiff.c -- host-differential test of the integer ALU.
+ *
+ *   cpudiff [-s SEED] [-n CASES-PER-FORM] [-v] [FILTER]
+ *
+ * Each instruction form below is executed twice on the same random or
+ * edge-case operands: natively on the x86-64 host (the same machine-code
+ * bytes, placed in a small executable thunk that loads EAX/ECX/EDX/EBX and
+ * the arithmetic flags, runs the instruction, and stores them back), and in
+ * the vsx core as one instruction in flat 32-bit protected mode.  Results and
+ * the flags the SDM defines for that instruction (and count) must agree.
+ * Only register forms are used, and only encodings that mean the same thing
+ * in 64-bit and 32-bit mode (no 0x40-0x4F INC/DEC, which are REX there).
+ *
+ * Output: PASS/FAIL cpudiff.FORM: K/N per form, with the first mismatch.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tests/bin/cpumachine.h"
+
+enum { CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800 };
+#define ARITH (CF | PF | AF | ZF | SF | OF)
+
+/* Which flags are defined after the instruction (Intel SDM Vol. 2, "Flags
+ * Affected" of each instruction).  Flags an instruction leaves unchanged are
+ * defined (they must keep their input value). */
+typedef enum FlagRule {
+    FR_ALL,      /* ADD ADC SUB SBB CMP NEG INC DEC XADD CMPXCHG NOT BSWAP */
+    FR_LOGIC,    /* AND OR XOR TEST: AF undefined */
+    FR_SHIFT,    /* SHL SHR SAR SHLD SHRD: count 0 none; AF undef; OF only count 1 */
+    FR_ROTATE,   /* ROL ROR RCL RCR: only CF/OF touched; OF only count 1 */
+    FR_MUL,      /* MUL IMUL: CF OF defined */
+    FR_DIV,      /* DIV IDIV: all undefined */
+    FR_BSCAN,    /* BSF BSR (source nonzero): ZF defined */
+    FR_BT,       /* BT BTS BTR BTC: CF defined, ZF unchanged */
+} FlagRule;
+
+typedef enum Operands {
+    OPS_ANY,      /* random EAX..EBX */
+    OPS_COUNT_CL, /* shift count in CL: mix of 0, 1, size-1, >31 */
+    OPS_DIV,      /* EDX:EAX / EBX without #DE */
+    OPS_IDIV,
+    OPS_NONZERO_B,/* EBX != 0 */
+} Operands;
+
+typedef struct Form {
+    const char *name;
+    uint8_t bytes[8];
+    int len;
+    int imm;        /* trailing immediate bytes to randomize (0, 1, 4) */
+    FlagRule fr;
+    Operands ops;
+    int width;      /* operand width in bits (for count masking) */
+} Form;
+
+#define B(...) {__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__})
+static const Form forms[] = {
+    /* op r/m32(EAX), r32(EBX) */
+    {"add32", B(0x01, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"or32", B(0x09, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"adc32", B(0x11, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"sbb32", B(0x19, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"and32", B(0x21, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"sub32", B(0x29, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"xor32", B(0x31, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"cmp32", B(0x39, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"test32", B(0x85, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"add32-imm32", B(0x81, 0xC0, 0, 0, 0, 0), 4, FR_ALL, OPS_ANY, 32},
+    {"adc32-imm8", B(0x83, 0xD0, 0), 1, FR_ALL, OPS_ANY, 32},
+    {"sbb32-imm8", B(0x83, 0xD8, 0), 1, FR_ALL, OPS_ANY, 32},
+    {"sub32-imm8", B(0x83, 0xE8, 0), 1, FR_ALL, OPS_ANY, 32},
+    {"cmp32-imm32", B(0x81, 0xF8, 0, 0, 0, 0), 4, FR_ALL, OPS_ANY, 32},
+    {"and32-imm32", B(0x81, 0xE0, 0, 0, 0, 0), 4, FR_LOGIC, OPS_ANY, 32},
+    {"test32-imm32", B(0xF7, 0xC0, 0, 0, 0, 0), 4, FR_LOGIC, OPS_ANY, 32},
+    {"add8", B(0x00, 0xD8), 0, FR_ALL, OPS_ANY, 8},
+    {"sub8-ah", B(0x28, 0xFC), 0, FR_ALL, OPS_ANY, 8}, /* sub ah, bh */
+    {"adc16", B(0x66, 0x11, 0xD8), 0, FR_ALL, OPS_ANY, 16},
+    {"sbb16", B(0x66, 0x19, 0xD8), 0, FR_ALL, OPS_ANY, 16},
+    {"inc32", B(0xFF, 0xC0), 0, FR_ALL, OPS_ANY, 32},
+    {"dec32", B(0xFF, 0xC8), 0, FR_ALL, OPS_ANY, 32},
+    {"inc8", B(0xFE, 0xC0), 0, FR_ALL, OPS_ANY, 8},
+    {"dec16", B(0x66, 0xFF, 0xC8), 0, FR_ALL, OPS_ANY, 16},
+    {"neg32", B(0xF7, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"neg8", B(0xF6, 0xD8), 0, FR_ALL, OPS_ANY, 8},
+    {"not32", B(0xF7, 0xD0), 0, FR_ALL, OPS_ANY, 32},
+    /* shifts and rotates of EAX by 1, CL, imm8 */
+    {"rol32-1", B(0xD1, 0xC0), 0, FR_ROTATE, OPS_ANY, 32},
+    {"ror32-1", B(0xD1, 0xC8), 0, FR_ROTATE, OPS_ANY, 32},
+    {"rcl32-1", B(0xD1, 0xD0), 0, FR_ROTATE, OPS_ANY, 32},
+    {"rcr32-1", B(0xD1, 0xD8), 0, FR_ROTATE, OPS_ANY, 32},
+    {"shl32-1", B(0xD1, 0xE0), 0, FR_SHIFT, OPS_ANY, 32},
+    {"shr32-1", B(0xD1, 0xE8), 0, FR_SHIFT, OPS_ANY, 32},
+    {"sar32-1", B(0xD1, 0xF8), 0, FR_SHIFT, OPS_ANY, 32},
+    {"rol32-cl", B(0xD3, 0xC0), 0, FR_ROTATE, OPS_COUNT_CL, 32},
+    {"ror32-cl", B(0xD3, 0xC8), 0, FR_ROTATE, OPS_COUNT_CL, 32},
+    {"rcl32-cl", B(0xD3, 0xD0), 0, FR_ROTATE, OPS_COUNT_CL, 32},
+    {"rcr32-cl", B(0xD3, 0xD8), 0, FR_ROTATE, OPS_COUNT_CL, 32},
+    {"shl32-cl", B(0xD3, 0xE0), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    {"shr32-cl", B(0xD3, 0xE8), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    {"sar32-cl", B(0xD3, 0xF8), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    {"rol32-imm", B(0xC1, 0xC0, 0), 1, FR_ROTATE, OPS_ANY, 32},
+    {"rcr32-imm", B(0xC1, 0xD8, 0), 1, FR_ROTATE, OPS_ANY, 32},
+    {"shl32-imm", B(0xC1, 0xE0, 0), 1, FR_SHIFT, OPS_ANY, 32},
+    {"sar32-imm", B(0xC1, 0xF8, 0), 1, FR_SHIFT, OPS_ANY, 32},
+    {"shl8-1", B(0xD0, 0xE0), 0, FR_SHIFT, OPS_ANY, 8},
+    {"sar16-1", B(0x66, 0xD1, 0xF8), 0, FR_SHIFT, OPS_ANY, 16},
+    {"rcl8-cl", B(0xD2, 0xD0), 0, FR_ROTATE, OPS_COUNT_CL, 8},
+    {"rcr16-cl", B(0x66, 0xD3, 0xD8), 0, FR_ROTATE, OPS_COUNT_CL, 16},
+    {"rol8-cl", B(0xD2, 0xC0), 0, FR_ROTATE, OPS_COUNT_CL, 8},
+    /* double shifts: SHLD/SHRD EAX, EBX, imm8/CL */
+    {"shld32-imm", B(0x0F, 0xA4, 0xD8, 0), 1, FR_SHIFT, OPS_ANY, 32},
+    {"shld32-cl", B(0x0F, 0xA5, 0xD8), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    {"shrd32-imm", B(0x0F, 0xAC, 0xD8, 0), 1, FR_SHIFT, OPS_ANY, 32},
+    {"shrd32-cl", B(0x0F, 0xAD, 0xD8), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    /* multiply / divide */
+    {"mul32", B(0xF7, 0xE3), 0, FR_MUL, OPS_ANY, 32},
+    {"imul32-1op", B(0xF7, 0xEB), 0, FR_MUL, OPS_ANY, 32},
+    {"imul32-2op", B(0x0F, 0xAF, 0xC3), 0, FR_MUL, OPS_ANY, 32},
+    {"imul32-imm32", B(0x69, 0xC3, 0, 0, 0, 0), 4, FR_MUL, OPS_ANY, 32},
+    {"imul32-imm8", B(0x6B, 0xC3, 0), 1, FR_MUL, OPS_ANY, 32},
+    {"mul8", B(0xF6, 0xE3), 0, FR_MUL, OPS_ANY, 8},
+    {"imul16-1op", B(0x66, 0xF7, 0xEB), 0, FR_MUL, OPS_ANY, 16},
+    {"div32", B(0xF7, 0xF3), 0, FR_DIV, OPS_DIV, 32},
+    {"idiv32", B(0xF7, 0xFB), 0, FR_DIV, OPS_IDIV, 32},
+    /* bit scan / test */
+    {"bsf32", B(0x0F, 0xBC, 0xC3), 0, FR_BSCAN, OPS_NONZERO_B, 32},
+    {"bsr32", B(0x0F, 0xBD, 0xC3), 0, FR_BSCAN, OPS_NONZERO_B, 32},
+    {"bt32", B(0x0F, 0xA3, 0xD8), 0, FR_BT, OPS_ANY, 32},
+    {"bts32", B(0x0F, 0xAB, 0xD8), 0, FR_BT, OPS_ANY, 32},
+    {"btr32", B(0x0F, 0xB3, 0xD8), 0, FR_BT, OPS_ANY, 32},
+    {"btc32", B(0x0F, 0xBB, 0xD8), 0, FR_BT, OPS_ANY, 32},
+    {"bt32-imm", B(0x0F, 0xBA, 0xE0, 0), 1, FR_BT, OPS_ANY, 32},
+    {"bts32-imm", B(0x0F, 0xBA, 0xE8, 0), 1, FR_BT, OPS_ANY, 32},
+    {"btr32-imm", B(0x0F, 0xBA, 0xF0, 0), 1, FR_BT, OPS_ANY, 32},
+    {"btc32-imm", B(0x0F, 0xBA, 0xF8, 0), 1, FR_BT, OPS_ANY, 32},
+    {"bt16", B(0x66, 0x0F, 0xA3, 0xD8), 0, FR_BT, OPS_ANY, 16},
+    /* misc */
+    {"bswap-eax", B(0x0F, 0xC8), 0, FR_ALL, OPS_ANY, 32},
+    {"bswap-ebx", B(0x0F, 0xCB), 0, FR_ALL, OPS_ANY, 32},
+    {"xadd32", B(0x0F, 0xC1, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"xadd8", B(0x0F, 0xC0, 0xD8), 0, FR_ALL, OPS_ANY, 8},
+    {"cmpxchg32", B(0x0F, 0xB1, 0xD9), 0, FR_ALL, OPS_ANY, 32}, /* cmpxchg ecx, ebx */
+    {"cmpxchg8", B(0x0F, 0xB0, 0xD9), 0, FR_ALL, OPS_ANY, 8},
+};
+#define NFORMS (sizeof forms / sizeof *forms)
+
+/* ------------------------------------------------------------------ host */
+typedef struct State {
+    uint32_t eax, ecx, edx, ebx;
+    uint64_t flags;
+} State;
+
+/* x86-64 thunk around the instruction bytes; see the file comment. */
+static const uint8_t thunk_head[] = {
+    0x53,                         /* push rbx */
+    0x41, 0x54,                   /* push r12 */
+    0x49, 0x89, 0xFC,             /* mov r12, rdi */
+    0x41, 0x8B, 0x04, 0x24,       /* mov eax, [r12] */
+    0x41, 0x8B, 0x4C, 0x24, 0x04, /* mov ecx, [r12+4] */
+    0x41, 0x8B, 0x54, 0x24, 0x08, /* mov edx, [r12+8] */
+    0x41, 0x8B, 0x5C, 0x24, 0x0C, /* mov ebx, [r12+12] */
+    0x41, 0xFF, 0x74, 0x24, 0x10, /* push qword [r12+16] */
+    0x9D,                         /* popfq */
+};
+static const uint8_t thunk_tail[] = {
+    0x9C,                         /* pushfq */
+    0x41, 0x8F, 0x44, 0x24, 0x10, /* pop qword [r12+16] */
+    0x41, 0x89, 0x04, 0x24,       /* mov [r12], eax */
+    0x41, 0x89, 0x4C, 0x24, 0x04, /* mov [r12+4], ecx */
+    0x41, 0x89, 0x54, 0x24, 0x08, /* mov [r12+8], edx */
+    0x41, 0x89, 0x5C, 0x24, 0x0C, /* mov [r12+12], ebx */
+    0x41, 0x5C,                   /* pop r12 */
+    0x5B,                         /* pop rbx */
+    0xC3,                         /* ret */
+};
+
+typedef struct Host {
+    uint8_t *page;
+} Host;
+
+static int host_init(Host *h)
+{
+    h->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return h->page == MAP_FAILED ? -1 : 0;
+}
+
+static void host_run(Host *h, const uint8_t *insn, int len, State *s)
+{
+    uint8_t *p = h->page;
+    memcpy(p, thunk_head, sizeof thunk_head);
+    p += sizeof thunk_head;
+    memcpy(p, insn, (size_t)len);
+    p += len;
+    memcpy(p, thunk_tail, sizeof thunk_tail);
+    __builtin___clear_cache((char *)h->page, (char *)p + sizeof thunk_tail);
+    void (*fn)(State *) = (void (*)(State *))(uintptr_t)h->page;
+    fn(s);
+}
+
+/* ----------------------------------------------------------------- guest */
+enum { CODE_ADDR = 0x10000 };
+
+static void guest_run(CpuMachine *m, const uint8_t *insn, int len, State *s, CpuExit *why, uint64_t *rip)
+{
+    CpuRegs r;
+    bus_dma_write(m->bus, CODE_ADDR, insn, (size_t)len);
+    uint8_t hlt = 0xF4;
+    bus_dma_write(m->bus, CODE_ADDR + (uint64_t)len, &hlt, 1);
+    cpu_reset(m->cpu);
+    cpu_get_regs(m->cpu, &r);
+    cm_flat32(&r);
+    r.gpr[REG_AX] = s->eax, r.gpr[REG_CX] = s->ecx, r.gpr[REG_DX] = s->edx, r.gpr[REG_BX] = s->ebx;
+    r.gpr[REG_SP] = 0x8000;
+    r.rflags = (s->flags & ARITH) | 2;
+    r.rip = CODE_ADDR;
+    r.halted = false;
+    cpu_set_regs(m->cpu, &r);
+    uint64_t n = 0;
+    *why = cpu_run(m->cpu, 1, &n);
+    cpu_get_regs(m->cpu, &r);
+    s->eax = (uint32_t)r.gpr[REG_AX], s->ecx = (uint32_t)r.gpr[REG_CX];
+    s->edx = (uint32_t)r.gpr[REG_DX], s->ebx = (uint32_t)r.gpr[REG_BX];
+    s->flags = r.rflags;
+    *rip = r.rip;
+}
+
+/* ------------------------------------------------------------- operands */
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+    /* xorshift64*: deterministic per seed. */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+static uint32_t operand(void)
+{
+    static const uint32_t edge[] = {0,          1,          2,          0x7F,       0x80,
+                                    0xFF,       0x7FFF,     0x8000,     0xFFFF,     0x7FFFFFFF,
+                                    0x80000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x80000001, 0x0F0F0F0F};
+    switch (rnd() % 4) {
+    case 0:
+        return edge[rnd() % (sizeof edge / sizeof *edge)];
+    case 1:
+        return rnd() & 0xFF;
+    case 2:
+        return rnd() | 0x80808080u;
+    default:
+        return rnd();
+    }
+}
+
+static uint8_t count_value(int width)
+{
+    static const uint8_t c[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 255};
+    (void)width;
+    return rnd() % 2 ? c[rnd() % sizeof c] : (uint8_t)rnd();
+}
+
+static void make_case(const Form *f, uint8_t *insn, State *s)
+{
+    memcpy(insn, f->bytes, (size_t)f->len);
+    for (int i = 0; i < f->imm; i++)
+        insn[f->len - f->imm + i] = f->imm == 1 ? count_value(f->width) : (uint8_t)rnd();
+    if (f->imm == 1 && rnd() % 2) /* immediate operands of ALU/BT forms: any byte */
+        insn[f->len - 1] = (uint8_t)rnd();
+    s->eax = operand(), s->ebx = operand(), s->ecx = operand(), s->edx = operand();
+    s->flags = (rnd() & ARITH) | 2;
+    switch (f->ops) {
+    case OPS_COUNT_CL:
+        s->ecx = (s->ecx & ~0xFFu) | count_value(f->width);
+        break;
+    case OPS_DIV:
+        if (!s->ebx)
+            s->ebx = 1 + (rnd() & 0xFF);
+        s->edx %= s->ebx; /* quotient fits in 32 bits */
+        break;
+    case OPS_IDIV:
+        for (;;) {
+            int64_t dividend = (int64_t)((uint64_t)s->edx << 32 | s->eax);
+            int32_t divisor = (int32_t)s->ebx;
+            if (divisor != 0 && !(dividend == INT64_MIN && divisor == -1)) {
+                int64_t q = dividend / divisor;
+                if (q >= INT32_MIN && q <= INT32_MAX)
+                    break;
+            }
+            /* Shrink the dividend towards a small sign-extended value. */
+            s->eax = operand();
+            s->edx = (s->eax & 0x80000000u) ? 0xFFFFFFFFu : 0;
+            if (!s->ebx)
+                s->ebx = operand() | 1;
+        }
+        break;
+    case OPS_NONZERO_B:
+        if (!s->ebx)
+            s->ebx = 1u << (rnd() % 32);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Count the instruction actually uses, after masking to 5 bits. */
+static unsigned masked_count(const Form *f, const uint8_t *insn, const State *in)
+{
+    if (f->ops == OPS_COUNT_CL)
+        return in->ecx & 31;
+    if (f->imm == 1)
+        return insn[f->len - 1] & 31;
+    return 1;
+}
+
+static uint32_t defined_flags(const Form *f, const uint8_t *insn, const State *in)
+{
+    unsigned c = masked_count(f, insn, in);
+    switch (f->fr) {
+    case FR_ALL:
+        return ARITH;
+    case FR_LOGIC:
+        return ARITH & ~AF;
+    case FR_SHIFT:
+        if (c == 0)
+            return ARITH;
+        /* SHLD/SHRD with a count above the operand size: undefined (not for
+         * 32-bit after masking).  8/16-bit SHL/SHR with count >= width: CF
+         * undefined. */
+        if (c >= (unsigned)f->width)
+            return 0;
+        return c == 1 ? ARITH & ~AF : ARITH & ~AF & ~OF;
+    case FR_ROTATE:
+        if (c == 0)
+            return ARITH;
+        return c == 1 ? ARITH : ARITH & ~OF;
+    case FR_MUL:
+        return CF | OF;
+    case FR_DIV:
+        return 0;
+    case FR_BSCAN:
+        return ZF;
+    case FR_BT:
+        return CF | ZF;
+    }
+    return ARITH;
+}
+
+static void fmt_state(char *buf, size_t n, const State *s)
+{
+    snprintf(buf, n, "eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x", s->eax, s->ecx, s->edx, s->ebx,
+             (unsigned)(s->flags & ARITH));
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed = 0x5eed1234;
+    int per_form = 400, verbose = 0;
+    const char *filter = NULL, *model = "486";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-s") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+            per_form = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-m") && i + 1 < argc)
+            model = argv[++i];
+        else if (!strcmp(argv[i], "-v"))
+            verbose = 1;
+        else
+            filter = argv[i];
+    }
+    rng_state = seed ? seed : 1;
+    printf("# cpudiff seed %#" PRIx64 ", %d cases per form, model %s\n", seed, per_form, model);
+    Host host;
+    if (host_init(&host) < 0) {
+        printf("SKIP cpudiff: cannot map an executable page on the host\n");
+        return 0;
+    }
+    CpuMachine m;
+    VsxError err = {{0}};
+    if (cm_create(&m, 2u << 20, model, &err) < 0) {
+        printf("FAIL cpudiff: cannot create machine: %s\n", err.msg);
+        return 1;
+    }
+    int failed_forms = 0, total = 0;
+    for (size_t fi = 0; fi < NFORMS; fi++) {
+        const Form *f = &forms[fi];
+        if (filter && !strstr(f->name, filter))
+            continue;
+        int pass = 0;
+        char first[512] = "";
+        for (int k = 0; k < per_form; k++) {
+            uint8_t insn[16];
+            State in, host_s, guest_s;
+            make_case(f, insn, &in);
+            host_s = guest_s = in;
+            host_run(&host, insn, f->len, &host_s);
+            CpuExit why;
+            uint64_t rip;
+            guest_run(&m, insn, f->len, &guest_s, &why, &rip);
+            uint32_t mask = defined_flags(f, insn, &in);
+            bool ok = host_s.eax == guest_s.eax && host_s.ecx == guest_s.ecx && host_s.edx == guest_s.edx &&
+                      host_s.ebx == guest_s.ebx && !((host_s.flags ^ guest_s.flags) & mask) &&
+                      rip == CODE_ADDR + (uint64_t)f->len;
+            if (ok) {
+                pass++;
+            } else if (!first[0] || verbose) {
+                char a[128], b[128], c[128], hex[40] = "";
+                fmt_state(a, sizeof a, &in);
+                fmt_state(b, sizeof b, &host_s);
+                fmt_state(c, sizeof c, &guest_s);
+                for (int i = 0; i < f->len; i++)
+                    snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", insn[i]);
+                snprintf(first, sizeof first,
+                         "bytes %s\n  in    %s\n  host  %s\n  vsx   %s (eip %+lld, exit %d)\n  compared flags mask %03x",
+                         hex, a, b, c, (long long)(rip - CODE_ADDR), (int)why, mask);
+                if (verbose)
+                    printf("# %s: %s\n", f->name, first);
+            }
+        }
+        total += per_form;
+        if (pass == per_form) {
+            printf("PASS cpudiff.%s: %d/%d\n", f->name, pass, per_form);
+        } else {
+            printf("FAIL cpudiff.%s: %d/%d (first mismatch: %s)\n", f->name, pass, per_form, first);
+            failed_forms++;
+        }
+    }
+    printf("# cpudiff: %d cases, %d form(s) failing\n", total, failed_forms);
+    cm_destroy(&m);
+    munmap(host.page, 4096);
+    return failed_forms ? 1 : 0;
+}
