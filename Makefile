@@ -27,7 +27,7 @@ VERSION  := 0.1.0
 BUILD_PKGS := gcc make pkg-config libsdl2-dev libpng-dev libinih-dev zlib1g-dev nasm seabios
 TEST_PKGS  := xvfb x11-apps imagemagick qemu-system-x86 qemu-utils xorriso isolinux syslinux-common \
               mtools memtest86+ grub-rescue-pc debian-installer-12-netboot-i386
-BENCH_PKGS := qemu-system-x86 bochs bochsbios vgabios bochs-term
+BENCH_PKGS := qemu-system-x86 bochs bochsbios vgabios nasm time
 
 DIRS     := cpu svm chipset video disk ui
 LIB_SRCS := $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
@@ -105,6 +105,10 @@ test: test-deps
 
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory $(VSX)
+	@VSX=$(CURDIR)/$(VSX) sh tests/bench/run.sh
 
 run: all
 	./$(VSX)
