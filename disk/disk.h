@@ -45,6 +45,20 @@ static inline void disk_close(BlockDev *bd)
         bd->close(bd);
 }
 
+/* Undo disk: opens (creating it if absent) a differencing VHD at undo_path
+ * whose parent is base_path, so every write lands in undo_path.  The base
+ * must be a VHD (a raw base is refused with a message saying to convert it);
+ * an existing undo_path is reused only if its parent ID matches the base.
+ * The base is opened read-only.  NULL plus "PATH: what" in err on failure. */
+BlockDev *disk_open_undo(const char *base_path, const char *undo_path, unsigned flags,
+                         char *err, size_t errlen);
+
+/* Merges every sector stored in the differencing VHD `child` into its parent
+ * (which must be writable), then flushes the parent.  The child is left as
+ * is (it still reads the same data); the caller removes it if configured.
+ * Returns 0, or -1 with "PATH: what" in err. */
+int vhd_commit(const char *child, char *err, size_t errlen);
+
 /* `vsx vhd ...` (argv[0] is the subcommand, e.g. "create"); returns an exit
  * status and prints to stdout/stderr. */
 int vhd_tool_main(int argc, char **argv);
