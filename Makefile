@@ -38,6 +38,8 @@ TOOL_SRCS := $(wildcard tests/bin/*.c)
 TOOLS    := $(TOOL_SRCS:tests/bin/%.c=$(BUILD)/tests/%)
 GUEST_SRCS := $(wildcard tests/guest/*.asm)
 GUESTS   := $(GUEST_SRCS:tests/guest/%.asm=$(BUILD)/guest/%.bin)
+BOOT_SRCS := $(wildcard tests/boot/*.asm)
+BOOTS    := $(BOOT_SRCS:tests/boot/%.asm=$(BUILD)/boot/%.img)
 ROM_ASM  := $(wildcard roms/*.asm)
 ROM_BINS := $(ROM_ASM:roms/%.asm=$(BUILD)/roms/%.bin)
 VSX      := $(if $(filter build,$(BUILD)),vsx,$(BUILD)/vsx)
@@ -97,7 +99,13 @@ $(BUILD)/guest/%.bin: tests/guest/%.asm $(wildcard tests/guest/*.inc)
 	@mkdir -p $(dir $@)
 	nasm -f bin -I tests/guest/ -o $@ $<
 
-check-tests: $(VSX) $(BUILD)/unit_tests $(TOOLS) $(GUESTS)
+# Boot sectors padded to a 1.44 MB floppy image.
+$(BUILD)/boot/%.img: tests/boot/%.asm
+	@mkdir -p $(dir $@)
+	nasm -f bin -o $@ $<
+	truncate -s 1474560 $@
+
+check-tests: $(VSX) $(BUILD)/unit_tests $(TOOLS) $(GUESTS) $(BOOTS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-tests

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SeaBIOS (embedded, from Debian's seabios package) runs its POST on the vsx
+# CPU and board: banner, e820 map matching the configured memory, boot attempt;
+# a NASM boot sector boots from floppy and from disk and prints via INT 10h
+# and COM1.
+: "${VSX:?}" "${BUILD:?}"
+t=$(mktemp -d /tmp/vsx-seabios.XXXXXX)
+trap 'rm -rf "$t"' EXIT
+
+# e820 RAM below 4 GiB, as SeaBIOS prints it: the end of the last RAM or
+# RESERVED range under the BIOS area, i.e. where guest RAM ends.
+ram_top() {
+    awk '/^ *[0-9]+: [0-9a-f]+ - [0-9a-f]+ = [12] / {
+            s = strtonum("0x" $2); e = strtonum("0x" $4);
+            if (s < 4294967296 && s >= 1048576 && e <= 4294967296 && s < 4227858432 && e > top) top = e }
+         END { printf "%d\n", top }' "$1"
+}
+
+for mem in 16 256 1024 3072; do
+    log=$t/debugcon-$mem
+    "$VSX" run --headless --deterministic --memory ${mem}M --timeout 20 --debugcon "$log" \
+        --screen-text "$t/screen-$mem" > "$t/out-$mem" 2>&1
+    name=seabios.post_${mem}M
+    if ! grep -q 'SeaBIOS (version' "$log" 2>/dev/null; then
+        echo "FAIL $name: no SeaBIOS banner on the debug console"; continue
+    fi
+    if ! grep -q 'No bootable device' "$log"; then
+        echo "FAIL $name: SeaBIOS did not reach its boot attempt ($(tail -1 "$log"))"; continue
+    fi
+    top=$(ram_top "$log")
+    want=$((mem * 1048576))
+    if [ "$top" != "$want" ]; then
+        echo "FAIL $name: e820 RAM ends at $top, configured $want"; continue
+    fi
+    echo "PASS $name"
+done
+# Once video is in, the banner is on screen too.
+if grep -q 'SeaBIOS' "$t/screen-16" 2>/dev/null; then
+    echo "PASS seabios.banner_on_screen"
+else
+    echo "FAIL seabios.banner_on_screen: $(head -c 200 "$t/screen-16" 2>/dev/null)"
+fi
+
+# A boot sector from a floppy and from an IDE disk.
+img=$BUILD/boot/hello.img
+for how in floppy disk; do
+    if [ $how = floppy ]; then args="--fda $img --boot floppy"; want=00; else
+        cp "$img" "$t/disk.img"; args="--hda $t/disk.img --boot disk"; want=80; fi
+    "$VSX" run --headless --deterministic --timeout 30 $args --serial "file:$t/com1-$how" \
+        --screen-text "$t/scr-$how" > "$t/out-$how" 2>&1
+    rc=$?
+    if [ $rc -ne 67 ]; then
+        echo "FAIL seabios.boot_sector_$how: exit status $rc, wanted 67 ($(tail -2 "$t/out-$how" | tr '\n' ' '))"
+    elif ! grep -q "vsx boot sector OK, drive $want" "$t/com1-$how"; then
+        echo "FAIL seabios.boot_sector_$how: COM1 has '$(head -c 100 "$t/com1-$how")'"
+    elif ! grep -q "vsx boot sector OK, drive $want" "$t/scr-$how"; then
+        echo "FAIL seabios.boot_sector_$how: not on screen"
+    else
+        echo "PASS seabios.boot_sector_$how"
+    fi
+done
