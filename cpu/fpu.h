@@ -49,6 +49,7 @@ typedef struct FpuContext {
     uint32_t ip;         /* offset of this instruction (FIP) */
     uint32_t ea;         /* effective address offset of the memory operand (FDP) */
     bool has_mem;
+    uint32_t eflags;     /* CF/ZF/PF for FCMOVcc (P6) */
 } FpuContext;
 
 enum {
@@ -63,6 +64,7 @@ typedef struct FpuResult {
     uint16_t ax;
     bool write_eflags;     /* ZF, PF, CF set from the compare; OF/SF/AF cleared */
     uint32_t eflags_zpc;
+    bool suppress_write;   /* unmasked exception on a store: the core writes nothing */
 } FpuResult;
 
 void fpu_reset(FpuState *fpu);             /* FNINIT state */
