@@ -637,20 +637,43 @@ static bool vhd_header_sane(Vhd *v, VhdLog *log, uint64_t limit)
 }
 
 /* Collects metadata and blocks as ranges, then reports overlaps. */
+static bool vhd_overlap(const VhdRange *a, const VhdRange *b)
+{
+    return a->start < b->end && b->start < a->end;
+}
+
+/* Metadata ranges pairwise, each block against the metadata, then blocks
+ * among themselves (all one size, so sorted neighbours suffice). */
+static void vhd_check_overlaps(Vhd *v, VhdLog *log, VhdRange *m, size_t nm, VhdRange *b, size_t nb)
+{
+    for (size_t i = 0; i < nm; i++)
+        for (size_t j = i + 1; j < nm; j++)
+            if (vhd_overlap(&m[i], &m[j]))
+                vhd_note(log, true, v->path, "the %s overlaps the %s", m[i].what, m[j].what);
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < nm; j++)
+            if (vhd_overlap(&b[i], &m[j]))
+                vhd_note(log, true, v->path, "BAT entry %u overlaps the %s", b[i].index, m[j].what);
+    qsort(b, nb, sizeof *b, vhd_range_cmp);
+    for (size_t i = 1; i < nb; i++)
+        if (vhd_overlap(&b[i - 1], &b[i]))
+            vhd_note(log, true, v->path, "BAT entries %u and %u overlap", b[i - 1].index, b[i].index);
+}
+
 static void vhd_check_layout(Vhd *v, VhdLog *log, uint64_t limit)
 {
     VhdHeader *h = &v->header;
-    size_t max = 3 + VHD_LOCATORS + h->max_entries, n = 0;
-    VhdRange *r = malloc(max * sizeof *r);
-    if (!r) {
+    VhdRange m[3 + VHD_LOCATORS];
+    size_t nm = 0, nb = 0;
+    VhdRange *b = malloc(((size_t)h->max_entries + 1) * sizeof *b);
+    if (!b) {
         vhd_note(log, true, v->path, "out of memory");
         return;
     }
-    r[n++] = (VhdRange){0, 512, "footer copy", 0};
-    r[n++] = (VhdRange){v->footer.data_offset, v->footer.data_offset + 1024, "dynamic header", 0};
-    r[n++] = (VhdRange){h->table_offset, h->table_offset + (((uint64_t)h->max_entries * 4 + 511) & ~511ull),
-                        "block allocation table", 0};
-    v->meta_end = 0;
+    m[nm++] = (VhdRange){0, 512, "footer copy", 0};
+    m[nm++] = (VhdRange){v->footer.data_offset, v->footer.data_offset + 1024, "dynamic header", 0};
+    m[nm++] = (VhdRange){h->table_offset, h->table_offset + (((uint64_t)h->max_entries * 4 + 511) & ~511ull),
+                         "block allocation table", 0};
     for (int i = 0; i < VHD_LOCATORS && v->footer.disk_type == VHD_TYPE_DIFF; i++) {
         const VhdLocator *l = &h->loc[i];
         if (!l->code || !l->length)
@@ -658,41 +681,29 @@ static void vhd_check_layout(Vhd *v, VhdLog *log, uint64_t limit)
         uint64_t e = l->offset + ((l->length + 511ull) & ~511ull);
         if (l->offset > limit || e > limit + 511)
             vhd_note(log, true, v->path, "parent locator %d lies past the end of the file", i);
-        r[n++] = (VhdRange){l->offset, e, "parent locator", (uint32_t)i};
+        m[nm++] = (VhdRange){l->offset, e, "parent locator", (uint32_t)i};
     }
-    for (size_t i = 0; i < n; i++)
-        if (r[i].end > v->meta_end)
-            v->meta_end = r[i].end;
+    v->meta_end = 0;
+    for (size_t i = 0; i < nm; i++)
+        if (m[i].end > v->meta_end)
+            v->meta_end = (m[i].end + 511) & ~511ull;
     v->next_alloc = v->meta_end;
     uint64_t bsize = v->bitmap_bytes + (uint64_t)h->block_size;
-    for (uint32_t b = 0; b < h->max_entries; b++) {
-        if (v->bat[b] == VHD_UNUSED)
+    for (uint32_t i = 0; i < h->max_entries; i++) {
+        if (v->bat[i] == VHD_UNUSED)
             continue;
-        uint64_t off = (uint64_t)v->bat[b] * 512;
-        if (b >= v->blocks)
-            vhd_note(log, false, v->path, "BAT entry %u is set but beyond the disk size", b);
+        uint64_t off = (uint64_t)v->bat[i] * 512;
+        if (i >= v->blocks)
+            vhd_note(log, false, v->path, "BAT entry %u is set but beyond the disk size", i);
         if (off + bsize > limit)
             vhd_note(log, true, v->path, "BAT entry %u points past the end of the file (block at %llu)",
-                     b, (unsigned long long)off);
-        r[n++] = (VhdRange){off, off + bsize, "block", b};
+                     i, (unsigned long long)off);
+        b[nb++] = (VhdRange){off, off + bsize, "block", i};
         if (off + bsize > v->next_alloc)
             v->next_alloc = off + bsize;
     }
-    qsort(r, n, sizeof *r, vhd_range_cmp);
-    for (size_t i = 1; i < n; i++) {
-        size_t j = i - 1;
-        if (r[i].start >= r[j].end)
-            continue;
-        if (r[i].what[0] == 'b' && r[j].what[0] == 'b')
-            vhd_note(log, true, v->path, "BAT entries %u and %u overlap", r[j].index, r[i].index);
-        else if (r[i].what[0] == 'b' || r[j].what[0] == 'b')
-            vhd_note(log, true, v->path, "BAT entry %u overlaps the %s",
-                     r[i].what[0] == 'b' ? r[i].index : r[j].index,
-                     r[i].what[0] == 'b' ? r[j].what : r[i].what);
-        else
-            vhd_note(log, true, v->path, "the %s overlaps the %s", r[j].what, r[i].what);
-    }
-    free(r);
+    vhd_check_overlaps(v, log, m, nm, b, nb);
+    free(b);
 }
 
 static void vhd_check_bitmaps(Vhd *v, VhdLog *log)
