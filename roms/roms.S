@@ -2,13 +2,18 @@
  * SeaBIOS and its VGA BIOS are copied from Debian's seabios package into
  * $(BUILD)/roms at build time; vsx's own guest programs are assembled there
  * from the NASM sources in roms.  Each image gets NAME and NAME_end symbols (see roms.h). */
+/* gas does not join adjacent string literals, so the directory and file
+ * name meet inside a macro (macro arguments lose their quotes). */
+.macro vsx_incbin dir, file
+    .incbin "\dir/\file"
+.endm
 #define EMBED(sym, file)                 \
     .section .rodata;                    \
     .balign 16;                          \
     .global sym;                         \
     .global sym##_end;                   \
 sym:                                     \
-    .incbin ROMDIR "/" file;             \
+    vsx_incbin ROMDIR, file;             \
 sym##_end:                               \
     .byte 0
 
