@@ -629,7 +629,9 @@ static void h_trig(Exec *x)
 
 /* ------------------------------------------------------ control group */
 
-static void h_fldcw(Exec *x) { x->f->cw = (uint16_t)le_read(x->in, 2); }
+/* Bit 6 of the control word always reads as 1 on the 387 and later; bits
+ * 13-15 read as 0 (checked against the host x87). */
+static void h_fldcw(Exec *x) { x->f->cw = (uint16_t)((le_read(x->in, 2) & 0x1F7F) | 0x40); }
 static void h_fnstcw(Exec *x) { le_write(x->out, x->f->cw, 2); }
 static void h_fnstsw(Exec *x) { le_write(x->out, x->f->sw, 2); }
 
@@ -730,7 +732,14 @@ static unsigned env_load(FpuState *f, const FpuContext *ctx, const uint8_t *p)
     return ctx->op32 ? 28 : 14;
 }
 
-static void h_fldenv(Exec *x) { env_load(x->f, x->ctx, x->in); }
+/* The loaded tag word decides empty versus in use; the other tags are
+ * derived from the register contents, as the P6 does with its abridged
+ * internal tags (SDM vol. 1, 8.1.7). */
+static void h_fldenv(Exec *x)
+{
+    env_load(x->f, x->ctx, x->in);
+    x->f->tw = tag_word_out(x->f);
+}
 
 static void h_fnstenv(Exec *x)
 {
@@ -743,6 +752,7 @@ static void h_frstor(Exec *x)
     unsigned n = env_load(x->f, x->ctx, x->in);
     for (unsigned i = 0; i < 8; i++)
         x->f->st[phys(x->f, i)] = f80_read(x->in + n + 10 * i);
+    x->f->tw = tag_word_out(x->f);
 }
 
 static void h_fnsave(Exec *x)
@@ -937,9 +947,10 @@ int fpu_execute(FpuState *fpu, unsigned op, uint8_t modrm, const FpuContext *ctx
         }
     }
     h(&x);
-    /* FXAM sets C1 itself; the remaining non-control instructions clear it
+    /* FXAM sets C1 itself; FNOP, FCMOVcc and FCOMI leave it alone (as the
+     * host x87 shows); the remaining non-control instructions clear it
      * unless rounding went up or the stack faulted (SDM vol. 1, 8.1.3.1). */
-    bool sets_c1 = !control && h != h_fxam;
+    bool sets_c1 = !control && h != h_fxam && h != h_fnop && h != h_fcmov && h != h_fcomi;
     finish(&x, sets_c1);
     return FPU_OK;
 }

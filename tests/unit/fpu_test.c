@@ -1,0 +1,566 @@
+/*
+ * tests/unit/fpu_test.c -- the x87 module (cpu/fpu.c) against the build
+ * machine's own x87.
+ *
+ * Differential part: each case builds a register stack, control and status
+ * word and a memory operand, runs one instruction through fpu_execute(), and
+ * runs the same instruction bytes natively between FRSTOR and FNSAVE (code
+ * generated into an executable page, so any D8-DF encoding can be tried).
+ * Registers, tags, control/status words, EFLAGS.ZF/PF/CF, AX and the memory
+ * result must match bit for bit; transcendentals are held to an ulp bound.
+ * Per-instruction counts are printed as "# fpu ..." lines.
+ *
+ * Directed part: FSAVE/FSTENV layouts in the four mode/size combinations,
+ * masked/unmasked exception behaviour, #MF on pending exceptions.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu/fpu.h"
+#include "test.h"
+
+#define BIAS 16383
+
+/* ------------------------------------------------------------- random */
+
+typedef struct Rng { uint64_t s; } Rng;
+
+static uint64_t rnd(Rng *r)
+{
+    r->s ^= r->s << 13;
+    r->s ^= r->s >> 7;
+    r->s ^= r->s << 17;
+    return r->s;
+}
+
+static unsigned rndn(Rng *r, unsigned n) { return (unsigned)(rnd(r) % n); }
+
+static Float80 mk(bool s, unsigned e, uint64_t m)
+{
+    Float80 f = { m, (uint16_t)((s ? 0x8000 : 0) | e) };
+    return f;
+}
+
+/* A random significand that often sits on rounding boundaries. */
+static uint64_t rnd_mant(Rng *r)
+{
+    uint64_t m = rnd(r);
+    switch (rndn(r, 6)) {
+    case 0: m &= ~0ull << rndn(r, 64); break;                 /* trailing zeros */
+    case 1: m |= (1ull << rndn(r, 64)) - 1; break;            /* trailing ones */
+    case 2: m = 1ull << rndn(r, 64) | 1ull << rndn(r, 64); break;
+    case 3: m = (m & ~0xFFFFFFFFFFull) | (1ull << 39); break; /* single-precision tie */
+    case 4: m = (m & ~0x7FFull) | (1ull << 10); break;        /* double-precision tie */
+    default: break;
+    }
+    return m | 1ull << 63;
+}
+
+/* Operand profile: exponent centre and spread for normal numbers, and a
+ * percentage of special encodings. */
+typedef struct Profile { int centre, spread, special_pct; } Profile;
+
+static Float80 rnd_special(Rng *r)
+{
+    bool s = rnd(r) & 1;
+    uint64_t m = rnd(r);
+    switch (rndn(r, 12)) {
+    case 0: case 1: return mk(s, 0, 0);                                     /* zero */
+    case 2: case 3: return mk(s, 0, m >> rndn(r, 64) & ~(1ull << 63));      /* denormal */
+    case 4: return mk(s, 0, m | 1ull << 63);                                /* pseudo-denormal */
+    case 5: return mk(s, 1 + rndn(r, 0x7FFE), m & ~(1ull << 63));           /* unnormal */
+    case 6: case 7: return mk(s, 0x7FFF, 1ull << 63);                       /* infinity */
+    case 8: return mk(s, 0x7FFF, m | 3ull << 62);                           /* QNaN */
+    case 9: return mk(s, 0x7FFF, (m | 1ull << 63 | 1) & ~(1ull << 62));     /* SNaN */
+    case 10: return mk(s, 0x7FFF, m >> 1 & ~(1ull << 62));                  /* pseudo-NaN/inf */
+    default: return mk(s, rndn(r, 2) ? 1 + rndn(r, 70) : 0x7FFE - rndn(r, 70), rnd_mant(r));
+    }
+}
+
+static Float80 rnd_f80(Rng *r, const Profile *p)
+{
+    if ((int)rndn(r, 100) < p->special_pct)
+        return rnd_special(r);
+    int e = p->centre + (int)rndn(r, 2 * p->spread + 1) - p->spread;
+    if (e < 1) e = 1;
+    if (e > 0x7FFE) e = 0x7FFE;
+    return mk(rnd(r) & 1, (unsigned)e, rnd_mant(r));
+}
+
+/* ------------------------------------------------------ a test case */
+
+typedef struct Case {
+    uint8_t op, modrm;       /* op 0-7 = D8-DF */
+    uint16_t cw, sw;         /* sw: TOP and condition codes, sticky flags */
+    Float80 st[8];           /* in ST order */
+    bool empty[8];
+    uint8_t mem[16];
+    uint32_t eflags;
+} Case;
+
+typedef struct Outcome {
+    uint16_t cw, sw, tw;
+    Float80 st[8];           /* in ST order */
+    uint8_t mem[16];
+    uint32_t eflags_zpc;
+    uint16_t ax;
+    int rc;
+} Outcome;
+
+/* The 108-byte FSAVE image of 32-bit protected mode (SDM vol. 1, fig. 8-9/8-13). */
+static void image_build(const Case *c, uint8_t img[108])
+{
+    memset(img, 0, 108);
+    uint16_t tw = 0;
+    unsigned top = (c->sw >> 11) & 7;
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned p = (top + i) & 7;
+        tw |= (uint16_t)((c->empty[i] ? 3u : 0u) << (2 * p));
+        memcpy(img + 28 + 10 * i, &c->st[i].mant, 8);
+        memcpy(img + 36 + 10 * i, &c->st[i].sign_exp, 2);
+    }
+    memcpy(img + 0, &c->cw, 2);
+    memcpy(img + 4, &c->sw, 2);
+    memcpy(img + 8, &tw, 2);
+}
+
+typedef void (*NativeFn)(uint8_t *img, uint8_t *mem, uint8_t *out, uint64_t *flags);
+static uint8_t *code_page;
+
+/* frstor [rdi]; push [r8]->popfq; insn; fnsave [rdx]; pushfq/pop [rcx]; mov [r9],ax */
+static NativeFn native_build(uint8_t op, uint8_t modrm)
+{
+    static const uint8_t pre[] = { 0xDD, 0x27,              /* frstor [rdi] */
+                                   0x48, 0x31, 0xC0,        /* xor rax, rax */
+                                   0xFF, 0x31, 0x9D };      /* push [rcx]; popfq */
+    static const uint8_t post[] = { 0xDD, 0x32,             /* fnsave [rdx] */
+                                    0x66, 0x89, 0x42, 0x6C, /* mov [rdx+108], ax */
+                                    0x9C, 0x8F, 0x01,       /* pushfq; pop [rcx] */
+                                    0xC3 };
+    uint8_t *p = code_page;
+    memcpy(p, pre, sizeof pre);
+    p += sizeof pre;
+    *p++ = (uint8_t)(0xD8 + op);
+    *p++ = modrm >= 0xC0 ? modrm : (uint8_t)((modrm & 0x38) | 0x06); /* [rsi] */
+    memcpy(p, post, sizeof post);
+    __builtin___clear_cache((char *)code_page, (char *)p + sizeof post);
+    return (NativeFn)(void *)code_page;
+}
+
+static void run_native(const Case *c, Outcome *o)
+{
+    uint8_t img[108], out[112];
+    uint64_t flags = c->eflags | 2;
+    memcpy(o->mem, c->mem, 16);
+    image_build(c, img);
+    memset(out, 0, sizeof out);
+    native_build(c->op, c->modrm)(img, o->mem, out, &flags);
+    memcpy(&o->cw, out, 2);
+    memcpy(&o->sw, out + 4, 2);
+    memcpy(&o->tw, out + 8, 2);
+    for (unsigned i = 0; i < 8; i++) {
+        memcpy(&o->st[i].mant, out + 28 + 10 * i, 8);
+        memcpy(&o->st[i].sign_exp, out + 36 + 10 * i, 2);
+    }
+    memcpy(&o->ax, out + 108, 2);
+    o->eflags_zpc = (uint32_t)flags & 0x45;
+    o->rc = FPU_OK;
+}
+
+static void state_build(const Case *c, FpuState *f)
+{
+    uint8_t img[108];
+    FpuContext ctx = { .protected_mode = true, .op32 = true };
+    FpuResult res;
+    uint8_t none[128];
+    fpu_power_on(f);
+    image_build(c, img);
+    fpu_execute(f, 5, 0x20, &ctx, img, none, &res);   /* FRSTOR */
+}
+
+static void run_emul(const Case *c, Outcome *o)
+{
+    FpuState f;
+    FpuContext ctx = { .protected_mode = true, .op32 = true, .has_mem = c->modrm < 0xC0,
+                       .eflags = c->eflags };
+    FpuResult res;
+    FpuOperand info;
+    uint8_t out[128];
+    state_build(c, &f);
+    fpu_operand(c->op, c->modrm, true, &info);
+    memcpy(o->mem, c->mem, 16);
+    memcpy(out, c->mem, 16);
+    o->rc = fpu_execute(&f, c->op, c->modrm, &ctx, c->mem, out, &res);
+    if (info.write_len && !res.suppress_write)
+        memcpy(o->mem, out, info.write_len < 16 ? info.write_len : 16);
+    o->cw = f.cw;
+    o->sw = f.sw;
+    o->tw = f.tw;
+    unsigned top = (f.sw >> 11) & 7;
+    for (unsigned i = 0; i < 8; i++)
+        o->st[i] = f.st[(top + i) & 7];
+    o->ax = res.write_ax ? res.ax : 0;
+    o->eflags_zpc = res.write_eflags ? res.eflags_zpc : (c->eflags & 0x45);
+}
+
+/* ------------------------------------------------ the instruction list */
+
+enum { MEM_NONE, MEM_F32, MEM_F64, MEM_I16, MEM_I32, MEM_I64, MEM_F80, MEM_BCD, MEM_CW };
+
+typedef struct Insn {
+    const char *name;
+    uint8_t op, modrm;
+    uint8_t mem;            /* kind of memory input to generate */
+    uint8_t nregs;          /* stack entries to fill */
+    Profile a, b;           /* ST(0) and ST(1)/memory operand profiles */
+    uint8_t ulps;           /* 0: bit exact; else ulp bound (transcendentals) */
+    uint8_t ignore_c;       /* condition-code bits the manual leaves undefined */
+} Insn;
+
+#define P(c, s, sp) { BIAS + (c), (s), (sp) }
+#define STD P(0, 40, 25)
+#define WIDE P(0, 16000, 15)
+
+static const Insn insns[] = {
+    { "FADD", 0, 0xC1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FADD-wide", 0, 0xC1, MEM_NONE, 2, WIDE, WIDE, 0, 0 },
+    { "FSUB", 0, 0xE1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FSUBR", 0, 0xE9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FMUL", 0, 0xC9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FMUL-wide", 0, 0xC9, MEM_NONE, 2, WIDE, WIDE, 0, 0 },
+    { "FDIV", 0, 0xF1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FDIV-wide", 0, 0xF1, MEM_NONE, 2, WIDE, WIDE, 0, 0 },
+    { "FDIVR", 0, 0xF9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FADDP", 6, 0xC1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FSUBP", 6, 0xE9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FSUBRP", 6, 0xE1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FDIVP", 6, 0xF9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FDIVRP", 6, 0xF1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FMUL-st1", 4, 0xC9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FSQRT", 1, 0xFA, MEM_NONE, 1, WIDE, STD, 0, 0 },
+    { "FPREM", 1, 0xF8, MEM_NONE, 2, P(0, 120, 20), P(0, 40, 20), 0, 0 },
+    { "FPREM1", 1, 0xF5, MEM_NONE, 2, P(0, 120, 20), P(0, 40, 20), 0, 0 },
+    { "FSCALE", 1, 0xFD, MEM_NONE, 2, WIDE, P(8, 10, 15), 0, 0 },
+    { "FXTRACT", 1, 0xF4, MEM_NONE, 1, WIDE, STD, 0, 0 },
+    { "FRNDINT", 1, 0xFC, MEM_NONE, 1, P(20, 50, 20), STD, 0, 0 },
+    { "FCOM", 0, 0xD1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCOMP", 0, 0xD9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCOMPP", 6, 0xD9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FUCOM", 5, 0xE1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FUCOMP", 5, 0xE9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FUCOMPP", 2, 0xE9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCOMI", 3, 0xF1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FUCOMI", 3, 0xE9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCOMIP", 7, 0xF1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FUCOMIP", 7, 0xE9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FTST", 1, 0xE4, MEM_NONE, 1, STD, STD, 0, 0 },
+    { "FXAM", 1, 0xE5, MEM_NONE, 1, STD, STD, 0, 0 },
+    { "FCHS", 1, 0xE0, MEM_NONE, 1, STD, STD, 0, 0 },
+    { "FABS", 1, 0xE1, MEM_NONE, 1, STD, STD, 0, 0 },
+    { "FXCH", 1, 0xC9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FLD-st1", 1, 0xC1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FST-st1", 5, 0xD1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FSTP-st1", 5, 0xD9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FINCSTP", 1, 0xF7, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FDECSTP", 1, 0xF6, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FFREE", 5, 0xC1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FNOP", 1, 0xD0, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVB", 2, 0xC1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVE", 2, 0xC9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVBE", 2, 0xD1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVU", 2, 0xD9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVNB", 3, 0xC1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVNE", 3, 0xC9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVNBE", 3, 0xD1, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FCMOVNU", 3, 0xD9, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FLD1", 1, 0xE8, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FLDL2T", 1, 0xE9, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FLDL2E", 1, 0xEA, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FLDPI", 1, 0xEB, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FLDLG2", 1, 0xEC, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FLDLN2", 1, 0xED, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FLDZ", 1, 0xEE, MEM_NONE, 0, STD, STD, 0, 0 },
+    { "FNSTSW-AX", 7, 0xE0, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FNCLEX", 3, 0xE2, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FNINIT", 3, 0xE3, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FADD-m32", 0, 0x00, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FMUL-m32", 0, 0x08, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FCOM-m32", 0, 0x10, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FCOMP-m32", 0, 0x18, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FSUB-m32", 0, 0x20, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FSUBR-m32", 0, 0x28, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FDIV-m32", 0, 0x30, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FDIVR-m32", 0, 0x38, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FADD-m64", 4, 0x00, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FDIV-m64", 4, 0x30, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FIADD-m32", 2, 0x00, MEM_I32, 1, STD, STD, 0, 0 },
+    { "FIMUL-m16", 6, 0x08, MEM_I16, 1, STD, STD, 0, 0 },
+    { "FICOM-m16", 6, 0x10, MEM_I16, 1, STD, STD, 0, 0 },
+    { "FIDIVR-m32", 2, 0x38, MEM_I32, 1, STD, STD, 0, 0 },
+    { "FLD-m32", 1, 0x00, MEM_F32, 1, STD, STD, 0, 0 },
+    { "FLD-m64", 5, 0x00, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FLD-m80", 3, 0x28, MEM_F80, 1, STD, STD, 0, 0 },
+    { "FILD-m16", 7, 0x00, MEM_I16, 1, STD, STD, 0, 0 },
+    { "FILD-m32", 3, 0x00, MEM_I32, 1, STD, STD, 0, 0 },
+    { "FILD-m64", 7, 0x28, MEM_I64, 1, STD, STD, 0, 0 },
+    { "FBLD", 7, 0x20, MEM_BCD, 1, STD, STD, 0, 0 },
+    { "FST-m32", 1, 0x10, MEM_NONE, 1, P(0, 200, 15), STD, 0, 0 },
+    { "FST-m32-edge", 1, 0x10, MEM_NONE, 1, P(0, 16500, 15), STD, 0, 0 },
+    { "FSTP-m32", 1, 0x18, MEM_NONE, 1, P(-126, 30, 15), STD, 0, 0 },
+    { "FST-m64", 5, 0x10, MEM_NONE, 1, P(0, 1100, 15), STD, 0, 0 },
+    { "FSTP-m64", 5, 0x18, MEM_NONE, 1, P(-1022, 60, 15), STD, 0, 0 },
+    { "FSTP-m80", 3, 0x38, MEM_NONE, 1, STD, STD, 0, 0 },
+    { "FIST-m16", 7, 0x10, MEM_NONE, 1, P(8, 10, 15), STD, 0, 0 },
+    { "FIST-m32", 3, 0x10, MEM_NONE, 1, P(20, 16, 15), STD, 0, 0 },
+    { "FISTP-m32", 3, 0x18, MEM_NONE, 1, P(20, 16, 15), STD, 0, 0 },
+    { "FISTP-m64", 7, 0x38, MEM_NONE, 1, P(40, 30, 15), STD, 0, 0 },
+    { "FBSTP", 7, 0x30, MEM_NONE, 1, P(40, 30, 15), STD, 0, 0 },
+    { "FLDCW", 1, 0x28, MEM_CW, 2, STD, STD, 0, 0 },
+    { "FNSTCW", 1, 0x38, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FNSTSW", 5, 0x38, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "F2XM1", 1, 0xF0, MEM_NONE, 1, P(-3, 6, 10), STD, 1, 0 },
+    { "FYL2X", 1, 0xF1, MEM_NONE, 2, P(0, 60, 10), P(0, 20, 10), 1, 0 },
+    { "FYL2XP1", 1, 0xF9, MEM_NONE, 2, P(-8, 8, 10), P(0, 20, 10), 1, 0 },
+    { "FPATAN", 1, 0xF3, MEM_NONE, 2, P(0, 40, 10), P(0, 40, 10), 1, 0 },
+    { "FPTAN", 1, 0xF2, MEM_NONE, 1, P(-2, 8, 10), STD, 1, 0 },
+    { "FSIN", 1, 0xFE, MEM_NONE, 1, P(-2, 8, 10), STD, 1, 0 },
+    { "FCOS", 1, 0xFF, MEM_NONE, 1, P(-2, 8, 10), STD, 1, 0 },
+    { "FSINCOS", 1, 0xFB, MEM_NONE, 2, P(-2, 8, 10), STD, 1, 0 },
+    { "FSIN-big", 1, 0xFE, MEM_NONE, 1, P(40, 24, 10), STD, 1, 0 },
+};
+
+static void fill_mem(Rng *r, const Insn *in, Case *c)
+{
+    uint64_t v = rnd(r);
+    Float80 f = rnd_f80(r, &in->b);
+    switch (in->mem) {
+    case MEM_F32:
+        if (rndn(r, 4) == 0)
+            v = (uint32_t)v >> rndn(r, 32) ^ (rndn(r, 2) ? 0x80000000u : 0) ^ (rndn(r, 3) ? 0 : 0x7F800000u);
+        else
+            v = (uint32_t)((f.sign_exp >> 15) << 31 | (uint32_t)(127 + rndn(r, 60) - 30) << 23 |
+                           (uint32_t)(f.mant >> 40 & 0x7FFFFF));
+        memcpy(c->mem, &v, 4);
+        break;
+    case MEM_F64:
+        if (rndn(r, 4) == 0)
+            v = v >> rndn(r, 64) ^ (rndn(r, 3) ? 0 : 0x7FF0000000000000ull);
+        else
+            v = (uint64_t)(f.sign_exp >> 15) << 63 | (uint64_t)(1023 + rndn(r, 120) - 60) << 52 |
+                (f.mant >> 11 & ((1ull << 52) - 1));
+        memcpy(c->mem, &v, 8);
+        break;
+    case MEM_I16: case MEM_I32: case MEM_I64:
+        v >>= rndn(r, 64);
+        if (rnd(r) & 1)
+            v = 0 - v;
+        memcpy(c->mem, &v, 8);
+        break;
+    case MEM_F80:
+        memcpy(c->mem, &f.mant, 8);
+        memcpy(c->mem + 8, &f.sign_exp, 2);
+        break;
+    case MEM_BCD:
+        for (int i = 0; i < 9; i++)
+            c->mem[i] = (uint8_t)(rndn(r, 10) << 4 | rndn(r, 10));
+        c->mem[9] = rndn(r, 2) ? 0x80 : 0;
+        break;
+    case MEM_CW:
+        v = rnd(r) & (rndn(r, 2) ? 0xFFFF : 0x1F3F);
+        memcpy(c->mem, &v, 2);
+        break;
+    default:
+        memset(c->mem, 0xA5, 16);
+        break;
+    }
+}
+
+static void case_build(Rng *r, const Insn *in, Case *c)
+{
+    memset(c, 0, sizeof *c);
+    c->op = in->op;
+    c->modrm = in->modrm;
+    /* Mostly masked; one case in six with random masks (sticky flags only
+     * where masked, so nothing is pending before the instruction). */
+    unsigned masks = rndn(r, 6) == 0 ? (unsigned)rnd(r) & 0x3F : 0x3F;
+    c->cw = (uint16_t)(0x40 | masks | (rndn(r, 4) << 10) | ((unsigned[]){ 0, 2, 3, 3 })[rndn(r, 4)] << 8);
+    c->sw = (uint16_t)((rnd(r) & 0x4700) | (rnd(r) & masks & 0x3F));
+    for (unsigned i = 0; i < 8; i++) {
+        c->empty[i] = i >= in->nregs;
+        c->st[i] = rnd_f80(r, i == 0 ? &in->a : &in->b);
+    }
+    if (in->nregs >= 2 && rndn(r, 5) == 0) {
+        /* ST(1) close to ST(0): cancellation, equality, tiny quotients. */
+        c->st[1] = c->st[0];
+        c->st[1].mant ^= rnd(r) >> rndn(r, 64) & 0x7FFFFFFFFFFFFFFFull;
+        c->st[1].sign_exp ^= (uint16_t)(rndn(r, 2) << 15 | rndn(r, 3));
+    }
+    /* Stack faults: an empty operand or a full stack now and then. */
+    unsigned fault = rndn(r, 40);
+    if (fault == 0 && in->nregs)
+        c->empty[rndn(r, in->nregs)] = true;
+    else if (fault == 1)
+        for (unsigned i = 0; i < 8; i++)
+            c->empty[i] = false;
+    c->eflags = (uint32_t)rnd(r) & 0x45;
+    fill_mem(r, in, c);
+}
+
+/* Distance in ulps between two finite results of the same sign. */
+static uint64_t ulp_distance(Float80 a, Float80 b)
+{
+    if ((a.sign_exp ^ b.sign_exp) & 0x8000)
+        return (a.mant == 0 && b.mant == 0) ? 0 : ~0ull;
+    __int128 ka = (__int128)(a.sign_exp & 0x7FFF) << 63 | (a.mant & ~(1ull << 63));
+    __int128 kb = (__int128)(b.sign_exp & 0x7FFF) << 63 | (b.mant & ~(1ull << 63));
+    __int128 d = ka > kb ? ka - kb : kb - ka;
+    return d > 1000000 ? ~0ull : (uint64_t)d;
+}
+
+static bool outcome_equal(const Insn *in, const Outcome *h, const Outcome *e, unsigned *ulps)
+{
+    uint16_t sw_mask = 0xFFFF;
+    *ulps = 0;
+    if (in->ulps)
+        sw_mask = (uint16_t)~0x0220;   /* PE and C1 depend on the host's rounding */
+    if (h->cw != e->cw || (h->sw & sw_mask) != (e->sw & sw_mask) || h->tw != e->tw ||
+        h->eflags_zpc != e->eflags_zpc || h->ax != e->ax || memcmp(h->mem, e->mem, 16) != 0)
+        return false;
+    for (unsigned i = 0; i < 8; i++) {
+        if (h->st[i].mant == e->st[i].mant && h->st[i].sign_exp == e->st[i].sign_exp)
+            continue;
+        uint64_t d = in->ulps ? ulp_distance(h->st[i], e->st[i]) : ~0ull;
+        if (d > in->ulps)
+            return false;
+        if (d > *ulps)
+            *ulps = (unsigned)d;
+    }
+    return true;
+}
+
+static void dump(const char *who, const Outcome *o)
+{
+    printf("#   %s: cw=%04x sw=%04x tw=%04x zpc=%x ax=%04x mem=", who, o->cw, o->sw, o->tw,
+           o->eflags_zpc, o->ax);
+    for (int i = 0; i < 10; i++)
+        printf("%02x", o->mem[i]);
+    printf("\n#     st0=%04x:%016llx st1=%04x:%016llx st2=%04x:%016llx\n",
+           o->st[0].sign_exp, (unsigned long long)o->st[0].mant, o->st[1].sign_exp,
+           (unsigned long long)o->st[1].mant, o->st[2].sign_exp, (unsigned long long)o->st[2].mant);
+}
+
+static void dump_case(const Case *c)
+{
+    printf("#   case: cw=%04x sw=%04x empty=", c->cw, c->sw);
+    for (int i = 0; i < 8; i++)
+        printf("%d", c->empty[i]);
+    printf(" st0=%04x:%016llx st1=%04x:%016llx mem=", c->st[0].sign_exp,
+           (unsigned long long)c->st[0].mant, c->st[1].sign_exp, (unsigned long long)c->st[1].mant);
+    for (int i = 0; i < 10; i++)
+        printf("%02x", c->mem[i]);
+    printf(" fl=%x\n", c->eflags);
+}
+
+static bool native_ready(void)
+{
+#if defined(__x86_64__)
+    if (!code_page) {
+        void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return false;
+        code_page = p;
+    }
+    return true;
+#else
+    return false;
+#endif
+}
+
+/* Run `cases` random cases of one instruction; returns mismatches. */
+static unsigned diff_one(const Insn *in, unsigned cases, uint64_t seed, unsigned *shown)
+{
+    Rng r = { seed };
+    unsigned bad = 0, inexact = 0, worst = 0;
+    for (unsigned n = 0; n < cases; n++) {
+        Case c;
+        Outcome h, e;
+        case_build(&r, in, &c);
+        run_native(&c, &h);
+        run_emul(&c, &e);
+        unsigned ulps;
+        if (!outcome_equal(in, &h, &e, &ulps)) {
+            if ((*shown)++ < 6 || getenv("VSX_FPU_ALL")) {
+                printf("# fpu mismatch %s\n", in->name);
+                dump_case(&c);
+                dump("host", &h);
+                dump("vsx ", &e);
+            }
+            bad++;
+        } else if (ulps) {
+            inexact++;
+            if (ulps > worst)
+                worst = ulps;
+        }
+    }
+    if (in->ulps)
+        printf("# fpu %-14s %u/%u match (%u within %u ulp, not bit-exact)\n", in->name,
+               cases - bad, cases, inexact, worst);
+    else
+        printf("# fpu %-14s %u/%u bit-exact\n", in->name, cases - bad, cases);
+    return bad;
+}
+
+static unsigned diff_cases(void)
+{
+    const char *env = getenv("VSX_FPU_CASES");
+    return env ? (unsigned)strtoul(env, NULL, 0) : 20000;
+}
+
+/* One TEST per family so failures are attributed. */
+static void diff_family(const char *prefix_list[])
+{
+    if (!native_ready()) {
+        test_skip("host x87 not available (not an x86-64 build or no executable memory)");
+        return;
+    }
+    unsigned shown = 0;
+    for (size_t i = 0; i < sizeof insns / sizeof insns[0]; i++) {
+        bool want = false;
+        for (const char **p = prefix_list; *p; p++)
+            if (strcmp(insns[i].name, *p) == 0 ||
+                (strncmp(insns[i].name, *p, strlen(*p)) == 0 && insns[i].name[strlen(*p)] == '-'))
+                want = true;
+        if (!want)
+            continue;
+        unsigned bad = diff_one(&insns[i], diff_cases(), 0x9E3779B97F4A7C15ull ^ (i * 0x1234567ull + 1), &shown);
+        if (bad)
+            test_fail(__FILE__, __LINE__, "%s: %u mismatches against the host x87", insns[i].name, bad);
+    }
+}
+
+#define FAMILY(name, ...)                                         \
+    TEST(fpu_diff, name)                                          \
+    {                                                             \
+        static const char *list[] = { __VA_ARGS__, NULL };        \
+        diff_family(list);                                        \
+    }
+
+FAMILY(add_sub, "FADD", "FSUB", "FSUBR", "FADDP", "FSUBP", "FSUBRP")
+FAMILY(mul_div, "FMUL", "FDIV", "FDIVR", "FDIVP", "FDIVRP")
+FAMILY(sqrt, "FSQRT")
+FAMILY(prem, "FPREM", "FPREM1")
+FAMILY(scale_xtract_rndint, "FSCALE", "FXTRACT", "FRNDINT")
+FAMILY(compare, "FCOM", "FCOMP", "FCOMPP", "FUCOM", "FUCOMP", "FUCOMPP", "FCOMI", "FUCOMI",
+       "FCOMIP", "FUCOMIP", "FTST", "FXAM", "FICOM")
+FAMILY(stack_misc, "FCHS", "FABS", "FXCH", "FLD", "FST", "FSTP", "FINCSTP", "FDECSTP", "FFREE",
+       "FNOP", "FCMOVB", "FCMOVE", "FCMOVBE", "FCMOVU", "FCMOVNB", "FCMOVNE", "FCMOVNBE",
+       "FCMOVNU")
+FAMILY(constants, "FLD1", "FLDL2T", "FLDL2E", "FLDPI", "FLDLG2", "FLDLN2", "FLDZ")
+FAMILY(control, "FNSTSW", "FNCLEX", "FNINIT", "FLDCW", "FNSTCW")
+FAMILY(mem_arith, "FMUL", "FCOM", "FCOMP", "FSUB", "FSUBR", "FDIV", "FDIVR", "FIADD", "FIMUL",
+       "FIDIVR")
+FAMILY(conversions, "FLD", "FILD", "FBLD", "FST", "FSTP", "FIST", "FISTP", "FBSTP")
+FAMILY(transcendental, "F2XM1", "FYL2X", "FYL2XP1", "FPATAN", "FPTAN", "FSIN", "FCOS",
+       "FSINCOS")
