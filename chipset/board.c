@@ -203,8 +203,11 @@ static void board_fill_fwcfg(Board *b)
     }
     fwcfg_add_file(b->fwcfg, "etc/e820", e820, n);
 
-    /* bootorder: Open Firmware paths SeaBIOS matches against its devices. */
+    /* bootorder: Open Firmware paths SeaBIOS matches against its devices;
+     * a direct kernel boot goes first. */
     char order[512] = "";
+    if (b->cfg.kernel[0])
+        snprintf(order, sizeof order, "/rom@genroms/vsxboot.bin\n");
     for (int i = 0; i < b->cfg.nboot; i++) {
         size_t used = strlen(order);
         switch (b->cfg.boot[i]) {
@@ -228,6 +231,35 @@ static void board_fill_fwcfg(Board *b)
         }
     }
     fwcfg_add_file(b->fwcfg, "bootorder", order, strlen(order) + 1);
+}
+
+/* The direct-boot option ROM, with its PnP header and whole-ROM checksums
+ * made right (both must sum to zero bytewise). */
+static int board_setup_kernel(Board *b, VsxError *err)
+{
+    if (kernel_setup(b->fwcfg, b->cfg.kernel, b->cfg.initrd, b->cfg.cmdline, bus_ram_below_4g(b->bus), err))
+        return -1;
+    size_t len = VSX_ROM_SIZE(vsx_rom_vsxboot);
+    uint8_t *rom = malloc(len);
+    if (!rom)
+        return vsx_errorf(err, "out of memory");
+    memcpy(rom, vsx_rom_vsxboot, len);
+    size_t pnp = rom[0x1A] | rom[0x1B] << 8;
+    if (pnp + 32 <= len && !memcmp(rom + pnp, "$PnP", 4)) {
+        uint8_t sum = 0;
+        rom[pnp + 9] = 0;
+        for (size_t i = 0; i < (size_t)rom[pnp + 5] * 16; i++)
+            sum += rom[pnp + i];
+        rom[pnp + 9] = (uint8_t)-sum;
+    }
+    uint8_t sum = 0;
+    rom[len - 1] = 0;
+    for (size_t i = 0; i < len; i++)
+        sum += rom[i];
+    rom[len - 1] = (uint8_t)-sum;
+    int rc = fwcfg_add_file(b->fwcfg, "genroms/vsxboot.bin", rom, len);
+    free(rom);
+    return rc ? vsx_errorf(err, "cannot add the direct-boot ROM to fw_cfg") : 0;
 }
 
 /* ---------------------------------------------------------------- disks */
@@ -428,6 +460,8 @@ Board *board_create(const VmConfig *cfg, const RunOptions *run, const AccelOps *
         goto fail;
     board_fill_cmos(b);
     board_fill_fwcfg(b);
+    if (b->cfg.kernel[0] && board_setup_kernel(b, err))
+        goto fail;
     b->cpu = accel->create(b->bus, b->clk, cfg->cpu, err);
     if (!b->cpu)
         goto fail;

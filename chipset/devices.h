@@ -119,4 +119,10 @@ extern const DeviceClass fdc_device_class;
 /* CMOS register 0x10 drive type (1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M) for an image. */
 int fdc_drive_type(const struct BlockDev *bd);
 
+/* ---- Direct kernel boot (kernel.c): recognises a Linux bzImage or a
+ * Multiboot v1 kernel and lays it out in fw_cfg items for roms/vsxboot.asm.
+ * initrd may be "" (none). */
+int kernel_setup(FwCfg *fw, const char *kernel, const char *initrd, const char *cmdline,
+                 uint64_t ram_below_4g, VsxError *err);
+
 #endif

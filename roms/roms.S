@@ -19,6 +19,7 @@ sym##_end:                               \
 
 EMBED(vsx_rom_bios, "bios-256k.bin")
 EMBED(vsx_rom_vgabios, "vgabios-stdvga.bin")
+EMBED(vsx_rom_vsxboot, "vsxboot.bin")
 #ifdef VSX_ROM_DEFAULT_VM
 EMBED(vsx_rom_default_vm, "default_vm.bin")
 #endif

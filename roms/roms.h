@@ -7,6 +7,8 @@
 
 extern const uint8_t vsx_rom_bios[], vsx_rom_bios_end[];
 extern const uint8_t vsx_rom_vgabios[], vsx_rom_vgabios_end[];
+/* Direct kernel boot option ROM (roms/vsxboot.asm). */
+extern const uint8_t vsx_rom_vsxboot[], vsx_rom_vsxboot_end[];
 #ifdef VSX_ROM_DEFAULT_VM
 extern const uint8_t vsx_rom_default_vm[], vsx_rom_default_vm_end[];
 #endif
