@@ -110,7 +110,7 @@ static void bar_unmap(PciDevice *d, int i)
     if (!at)
         return;
     if (d->bar[i].type == PCI_BAR_IO)
-        bus_unmap_io(d->pci->bus, (uint16_t)at, d->bar[i].size);
+        bus_unmap_io(d->pci->bus, (uint16_t)at, d->bar_map_len[i]);
     else
         bus_unmap(d->pci->bus, at);
     d->bar_mapped[i] = 0;
@@ -120,12 +120,15 @@ static int bar_map(PciDevice *d, int i, uint32_t at)
 {
     const PciBar *b = &d->bar[i];
     Bus *bus = d->pci->bus;
+    uint32_t len = d->bar_map_len[i];
+    if (!len)
+        return -EINVAL;
     if (b->type == PCI_BAR_IO)
-        return b->io ? bus_map_io(bus, (uint16_t)at, b->size, b->io, b->dev) : -EINVAL;
+        return b->io ? bus_map_io(bus, (uint16_t)at, len, b->io, b->dev) : -EINVAL;
     if (b->mmio)
-        return bus_map_mmio(bus, at, b->size, b->mmio, b->dev);
+        return bus_map_mmio(bus, at, len, b->mmio, b->dev);
     if (b->ram)
-        return bus_map_ram(bus, at, b->size, b->ram, false);
+        return bus_map_ram(bus, at, len, b->ram, false);
     return -EINVAL;
 }
 
@@ -390,6 +393,16 @@ void pci_set_bar(PciDevice *d, int index, const PciBar *bar)
     d->bar[index] = *bar;
     PciBar *b = &d->bar[index];
     uint8_t off = (uint8_t)(PCI_BAR0 + 4 * index);
+    /* The decoded size is a power of two; what goes on the bus is what the
+     * owner provided: a RAM buffer of the given size must not be exposed
+     * past its end (whole pages only), callbacks may cover a whole page. */
+    uint32_t given = b->size;
+    if (b->type == PCI_BAR_IO)
+        d->bar_map_len[index] = given ? given : 4;
+    else if (b->ram)
+        d->bar_map_len[index] = given & (uint32_t)BUS_PAGE_MASK;
+    else
+        d->bar_map_len[index] = given ? (uint32_t)((given + BUS_PAGE_SIZE - 1) & BUS_PAGE_MASK) : BUS_PAGE_SIZE;
     uint32_t type_bits = 0;
     switch (b->type) {
     case PCI_BAR_IO: b->size = pow2_at_least(b->size, 4); type_bits = 1; break;
@@ -397,6 +410,8 @@ void pci_set_bar(PciDevice *d, int index, const PciBar *bar)
     case PCI_BAR_MEM32_PREFETCH: b->size = pow2_at_least(b->size, BUS_PAGE_SIZE); type_bits = 8; break;
     default: b->type = PCI_BAR_UNUSED; b->size = 0; break;
     }
+    if (d->bar_map_len[index] > b->size)
+        d->bar_map_len[index] = b->size;
     /* BAR sizing (PCI 2.1 §6.2.5.1): the address bits below the size and the
      * type bits are hard-wired, so writing all-ones reads back the size. */
     uint32_t low = b->type == PCI_BAR_IO ? 3u : 0xFu;

@@ -56,6 +56,7 @@ struct PciDevice {
     uint8_t w1c[256];   /* bits a config write of 1 clears (status) */
     PciBar bar[PCI_BARS];
     uint32_t bar_mapped[PCI_BARS]; /* where each BAR is mapped now, 0 = not */
+    uint32_t bar_map_len[PCI_BARS]; /* bytes/ports put on the bus (<= decode size) */
     uint8_t *rom;                  /* expansion ROM image, padded to rom_size */
     uint32_t rom_size;
     uint32_t rom_mapped;

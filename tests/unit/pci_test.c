@@ -289,6 +289,30 @@ TEST(pci, memory_bars_mmio_and_ram)
     rig_close(&r);
 }
 
+TEST(pci, odd_sized_ram_bar_exposes_only_its_buffer)
+{
+    Rig r;
+    rig_open(&r, true);
+    Bus *b = r.bus;
+    /* 12 KiB of host memory: decodes 16 KiB, maps only the 12 KiB. */
+    pci_set_bar(r.d, 3, &(PciBar){.type = PCI_BAR_MEM32, .size = 12288, .ram = r.t->ram});
+    cfg_write(b, TEST_DEVFN, 0x1C, 0xFFFFFFFF, 4);
+    CHECK_EQ(cfg_read(b, TEST_DEVFN, 0x1C, 4), 0xFFFFC000);
+    cfg_write(b, TEST_DEVFN, 0x1C, 0xE0100000, 4);
+    cfg_write(b, TEST_DEVFN, 0x04, 0x0002, 2);
+    r.t->ram[0x2FFF] = 0x31;
+    CHECK_EQ(bus_mem_read(b, 0xE0102FFF, 1), 0x31);
+    CHECK_EQ(bus_mem_read(b, 0xE0103000, 1), 0xFF);
+    /* Nonsense sizes are clamped, never mapped past the buffer. */
+    pci_set_bar(r.d, 4, &(PciBar){.type = PCI_BAR_MEM32, .size = 0xFFFFFFFFu, .mmio = &td_mmio, .dev = r.t});
+    cfg_write(b, TEST_DEVFN, 0x20, 0xFFFFFFFF, 4);
+    CHECK_EQ(cfg_read(b, TEST_DEVFN, 0x20, 4), 0x80000000);
+    pci_set_bar(r.d, 5, &(PciBar){.type = PCI_BAR_IO, .size = 0, .io = &td_io, .dev = r.t});
+    cfg_write(b, TEST_DEVFN, 0x24, 0xFFFFFFFF, 4);
+    CHECK_EQ(cfg_read(b, TEST_DEVFN, 0x24, 4), 0xFFFFFFFD);
+    rig_close(&r);
+}
+
 TEST(pci, expansion_rom_bar)
 {
     Rig r;
