@@ -206,9 +206,9 @@ static Float80 compute(Exec *x, unsigned kind, Float80 a, Float80 b)
 
 static void compare_codes(Exec *x, int rel)
 {
+    /* Set even when an unmasked exception stops the instruction (host x87). */
     static const uint16_t codes[4] = { FPU_C0, FPU_C3, 0, FPU_C0 | FPU_C2 | FPU_C3 };
-    if (!blocked(x))
-        cond_set(x, codes[rel]);
+    cond_set(x, codes[rel]);
 }
 
 /* FCOM/FUCOM family: compare ST(0) with b, then pop `pops` times. */
@@ -244,9 +244,22 @@ static void arith(Exec *x, unsigned kind, unsigned a_i, Float80 b, bool b_ok, un
         pop(x);
 }
 
+/* Memory-operand arithmetic.  The operand is converted to extended format
+ * first; an SNaN stays signaling so the NaN rules see it, and its denormal
+ * (DE) only counts when ST(0) is a usable non-NaN (as the host x87 shows). */
 static void h_arith_mem(Exec *x)
 {
-    Float80 b = mem_operand(x);
+    FpuEnv conv = x->env;
+    conv.flags = 0;
+    Float80 b = x->op == 0 ? fpu_from_f32(&conv, (uint32_t)le_read(x->in, 4))
+              : x->op == 4 ? fpu_from_f64(&conv, le_read(x->in, 8)) : mem_operand(x);
+    if (conv.flags & FPU_IE)
+        b.mant &= ~0x4000000000000000ull;   /* back to the SNaN it was */
+    FpuClass c0 = st_empty(x, 0) ? FPU_CLASS_INVALID : fpu_classify(st(x, 0));
+    bool zero_divisor = x->reg == K_DIVR && c0 == FPU_CLASS_ZERO;
+    if ((conv.flags & FPU_DE) && c0 != FPU_CLASS_INVALID && c0 != FPU_CLASS_QNAN &&
+        c0 != FPU_CLASS_SNAN && !zero_divisor)
+        x->env.flags |= FPU_DE;
     if (x->reg == K_COM || x->reg == K_COMP)
         compare(x, true, b, false, x->reg == K_COMP);
     else
@@ -305,27 +318,33 @@ static void h_fcomi(Exec *x)
     bool ok = operand(x, 0, &a);
     ok = operand(x, x->rm, &b) && ok;
     int rel = ok ? fpu_compare(&x->env, a, b, x->reg == 5) : 3;
+    x->res->write_eflags = true;   /* even when an unmasked exception stops it */
+    x->res->eflags_zpc = zpc[rel];
     if (blocked(x))
         return;
-    x->res->write_eflags = true;
-    x->res->eflags_zpc = zpc[rel];
     if (x->op == 7)
         pop(x);
 }
 
 /* ------------------------------------------------------- loads, stores */
 
+/* FLD m32/m64/m80.  A stack overflow hides the conversion's exceptions;
+ * an unmasked DE still loads the value (both as the host x87 does). */
 static void h_fld_mem(Exec *x)
 {
+    FpuEnv conv = x->env;
     Float80 v;
+    conv.flags = 0;
     switch (x->op) {
-    case 1: v = fpu_from_f32(&x->env, (uint32_t)le_read(x->in, 4)); break;
-    case 5: v = fpu_from_f64(&x->env, le_read(x->in, 8)); break;
-    case 3: v = f80_read(x->in); break;
-    default: v = fpu_from_int((int32_t)le_read(x->in, 4)); break;
+    case 1: v = fpu_from_f32(&conv, (uint32_t)le_read(x->in, 4)); break;
+    case 5: v = fpu_from_f64(&conv, le_read(x->in, 8)); break;
+    default: v = f80_read(x->in); break;
     }
-    if (blocked(x))
-        return;
+    if (st_empty(x, 7)) {
+        x->env.flags |= conv.flags;
+        if (conv.flags & ~x->f->cw & FPU_IE)
+            return;
+    }
     push(x, v);
 }
 
@@ -436,7 +455,8 @@ static void h_ffree(Exec *x)
         pop(x);
 }
 
-/* FCMOVcc (P6): DA = B/E/BE/U, DB = the negations. */
+/* FCMOVcc (P6): DA = B/E/BE/U, DB = the negations.  A stack fault writes
+ * the indefinite whatever the condition (as the host x87 does). */
 static void h_fcmov(Exec *x)
 {
     uint32_t fl = x->ctx->eflags;
@@ -445,15 +465,17 @@ static void h_fcmov(Exec *x)
     bool take = cond[x->reg] ^ (x->op == 3);
     Float80 v;
     bool ok = operand(x, x->rm, &v);
+    if (ok && st_empty(x, 0)) {
+        stack_underflow(x);
+        ok = false;
+    }
     if (!ok) {
         if (masked(x, FPU_IE))
             st_write(x, 0, fpu_indefinite());
         return;
     }
-    if (!st_empty(x, 0) && take)
+    if (take)
         st_write(x, 0, v);
-    else if (st_empty(x, 0))
-        stack_underflow(x);
 }
 
 /* ---------------------------------------------------- D9 E0-FF group */
@@ -538,23 +560,36 @@ static void h_fscale(Exec *x)
 static void h_fprem(Exec *x)
 {
     Float80 a, b;
-    unsigned q = 0;
+    unsigned q = FPU_REM_NO_QUOTIENT;
     bool partial = false;
     bool ok = operand(x, 0, &a);
     ok = operand(x, 1, &b) && ok;
     Float80 r = ok ? fpu_rem(&x->env, a, b, x->rm == 5, &q, &partial) : fpu_indefinite();
+    x->f->sw &= (uint16_t)~FPU_C2;
     if (blocked(x))
         return;
     st_write(x, 0, r);
+    if (q == FPU_REM_NO_QUOTIENT)
+        return;   /* C0/C3 untouched, C1 cleared (host x87) */
     uint16_t c = partial ? FPU_C2
                : (uint16_t)(((q & 4) ? FPU_C0 : 0) | ((q & 2) ? FPU_C3 : 0));
     x->f->sw = (uint16_t)((x->f->sw & ~(FPU_C0 | FPU_C2 | FPU_C3)) | c);
     x->env.round_up = (q & 1) != 0;   /* C1 = Q0, set in finish() */
 }
 
+/* FXTRACT: a full stack is checked before the operand (host x87). */
 static void h_fxtract(Exec *x)
 {
     Float80 v, e, s;
+    if (!st_empty(x, 7)) {
+        stack_overflow(x);
+        if (!masked(x, FPU_IE))
+            return;
+        st_write(x, 0, fpu_indefinite());
+        set_top(x->f, top_of(x->f) - 1);
+        st_write(x, 0, fpu_indefinite());
+        return;
+    }
     if (!operand(x, 0, &v)) {
         if (!masked(x, FPU_IE))
             return;
@@ -563,12 +598,6 @@ static void h_fxtract(Exec *x)
         fpu_xtract(&x->env, v, &e, &s);
         if (blocked(x))
             return;
-    }
-    if (!st_empty(x, 7)) {
-        stack_overflow(x);
-        if (!masked(x, FPU_IE))
-            return;
-        e = s = fpu_indefinite();
     }
     st_write(x, 0, e);
     push(x, s);
@@ -913,9 +942,18 @@ void fpu_operand(unsigned op, uint8_t modrm, bool op32, FpuOperand *info)
 }
 
 /* After an instruction: merge its exceptions and set C1 and ES/B. */
-static void finish(Exec *x, bool arithmetic)
+static void h_fld_mem(Exec *x);
+static void finish(Exec *x, bool arithmetic, Handler h)
 {
     FpuState *f = x->f;
+    if (x->env.flags & FPU_IE)
+        x->env.flags &= (uint16_t)~FPU_DE;   /* an invalid operation hides DE (host x87) */
+    if (blocked(x) && h != h_fld_mem) {
+        /* An unmasked pre-computation exception stops the instruction before
+         * any result (or post-computation exception) exists. */
+        x->env.flags &= (uint16_t)~(FPU_OE | FPU_UE | FPU_PE);
+        x->env.round_up = false;
+    }
     f->sw |= x->env.flags & (EXC_MASK | FPU_SF);
     if (x->stack_fault)
         f->sw = (uint16_t)((f->sw & ~FPU_C1) | (x->c1_overflow ? FPU_C1 : 0));
@@ -951,7 +989,7 @@ int fpu_execute(FpuState *fpu, unsigned op, uint8_t modrm, const FpuContext *ctx
      * host x87 shows); the remaining non-control instructions clear it
      * unless rounding went up or the stack faulted (SDM vol. 1, 8.1.3.1). */
     bool sets_c1 = !control && h != h_fxam && h != h_fnop && h != h_fcmov && h != h_fcomi;
-    finish(&x, sets_c1);
+    finish(&x, sets_c1, h);
     return FPU_OK;
 }
 

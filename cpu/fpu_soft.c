@@ -133,6 +133,11 @@ static Rounded round_core(FpuEnv *env, bool sign, int32_t e, u128 m, int prec,
                 return r;
             }
             e += FPU_WRAP_BIAS;
+            if (e < 1) {
+                /* beyond even the wrapped range (FSCALE): a signed zero */
+                env->flags |= FPU_PE;
+                return r;
+            }
         } else {
             m = shift_right_jam(m, 1 - e);
             e = 1;
@@ -159,10 +164,21 @@ static Rounded round_core(FpuEnv *env, bool sign, int32_t e, u128 m, int prec,
         env->flags |= FPU_OE;
         if (!(env->cw & FPU_OE)) {
             if (memory) {
+                /* nothing stored, so nothing was inexact (host x87) */
+                env->flags &= (uint16_t)~FPU_PE;
+                env->round_up = false;
                 r.no_store = true;
                 return r;
             }
             e -= FPU_WRAP_BIAS;
+            if (e >= emax) {
+                /* beyond even the wrapped range (FSCALE): infinity */
+                env->flags |= FPU_PE;
+                env->round_up = true;
+                r.exp = emax;
+                r.sig = FPU_J_BIT;
+                return r;
+            }
         } else {
             bool to_inf = rc == RC_NEAREST || (rc == RC_UP && !sign) || (rc == RC_DOWN && sign);
             env->flags |= FPU_PE;
@@ -207,15 +223,18 @@ static Float80 quiet(Float80 a)
     return a;
 }
 
-/* NaN operands (SDM vol. 1, table 4-7): an SNaN raises IE; of two NaNs the
- * one with the larger significand wins. */
+/* NaN operands (SDM vol. 1, table 4-7): an SNaN raises IE; a QNaN beats an
+ * SNaN; of two NaNs of the same kind the larger significand wins. */
 Float80 fpu_propagate_nan(FpuEnv *env, Float80 a, Float80 b)
 {
     bool an = fpu_is_nan(a), bn = fpu_is_nan(b);
     if ((an && fpu_classify(a) == FPU_CLASS_SNAN) || (bn && fpu_classify(b) == FPU_CLASS_SNAN))
         env->flags |= FPU_IE;
     if (an && bn) {
-        uint64_t ma = quiet(a).mant, mb = quiet(b).mant;
+        FpuClass ca = fpu_classify(a), cb = fpu_classify(b);
+        if (ca != cb)   /* an SNaN and a QNaN: the QNaN wins */
+            return quiet(ca == FPU_CLASS_QNAN ? a : b);
+        uint64_t ma = a.mant, mb = b.mant;
         if (ma != mb)
             return quiet(ma > mb ? a : b);
         return quiet(sign_of(a) ? b : a);
@@ -244,6 +263,21 @@ bool fpu_check_operand(FpuEnv *env, Float80 a, Float80 *result)
 
 /* Common screening of two operands: invalid encodings, NaNs, denormals.
  * Returns true when *result is final. */
+static bool check_two_nan(FpuEnv *env, Float80 a, Float80 b, Float80 *result)
+{
+    FpuClass ca = fpu_classify(a), cb = fpu_classify(b);
+    if (ca == FPU_CLASS_INVALID || cb == FPU_CLASS_INVALID) {
+        env->flags |= FPU_IE;
+        *result = fpu_indefinite();
+        return true;
+    }
+    if (ca == FPU_CLASS_QNAN || ca == FPU_CLASS_SNAN || cb == FPU_CLASS_QNAN || cb == FPU_CLASS_SNAN) {
+        *result = fpu_propagate_nan(env, a, b);
+        return true;
+    }
+    return false;
+}
+
 static bool check_two(FpuEnv *env, Float80 a, Float80 b, Float80 *result)
 {
     FpuClass ca = fpu_classify(a), cb = fpu_classify(b);
@@ -340,10 +374,15 @@ Float80 fpu_div(FpuEnv *env, Float80 a, Float80 b)
 {
     Float80 r;
     env->round_up = false;
-    if (check_two(env, a, b, &r))
-        return r;
     bool s = sign_of(a) ^ sign_of(b);
     FpuClass ca = fpu_classify(a), cb = fpu_classify(b);
+    /* A zero divisor is reported before a denormal dividend (host x87). */
+    if (!check_two_nan(env, a, b, &r) && cb == FPU_CLASS_ZERO && ca == FPU_CLASS_DENORMAL) {
+        env->flags |= FPU_ZE;
+        return inf_of(s);
+    }
+    if (check_two(env, a, b, &r))
+        return r;
     if (ca == FPU_CLASS_INF)
         return cb == FPU_CLASS_INF ? invalid(env) : inf_of(s);
     if (cb == FPU_CLASS_INF)
@@ -394,15 +433,13 @@ static u128 isqrt_bits(u128 hi_part, int pairs_hi, int zero_pairs, bool *exact)
 Float80 fpu_sqrt(FpuEnv *env, Float80 a)
 {
     Float80 r;
+    FpuClass c = fpu_classify(a);
     env->round_up = false;
+    if (sign_of(a) && (c == FPU_CLASS_DENORMAL || c == FPU_CLASS_NORMAL || c == FPU_CLASS_INF))
+        return invalid(env);   /* IE alone, even for a denormal (host x87) */
     if (fpu_check_operand(env, a, &r))
         return r;
-    FpuClass c = fpu_classify(a);
-    if (c == FPU_CLASS_ZERO)
-        return a;
-    if (sign_of(a))
-        return invalid(env);
-    if (c == FPU_CLASS_INF)
+    if (c == FPU_CLASS_ZERO || c == FPU_CLASS_INF)
         return a;
     int32_t e;
     uint64_t m = normalize(a, &e);
@@ -427,7 +464,7 @@ Float80 fpu_rem(FpuEnv *env, Float80 a, Float80 b, bool ieee, unsigned *quotient
                 bool *partial)
 {
     Float80 r;
-    *quotient = 0;
+    *quotient = FPU_REM_NO_QUOTIENT;
     *partial = false;
     env->round_up = false;
     if (check_two(env, a, b, &r))
@@ -436,6 +473,7 @@ Float80 fpu_rem(FpuEnv *env, Float80 a, Float80 b, bool ieee, unsigned *quotient
     if (ca == FPU_CLASS_INF || cb == FPU_CLASS_ZERO)
         return invalid(env);
     if (ca == FPU_CLASS_ZERO || cb == FPU_CLASS_INF) {
+        *quotient = 0;
         if (ca == FPU_CLASS_DENORMAL) {
             int32_t e;
             uint64_t m = normalize(a, &e);
@@ -447,6 +485,7 @@ Float80 fpu_rem(FpuEnv *env, Float80 a, Float80 b, bool ieee, unsigned *quotient
     int32_t ea, eb;
     uint64_t ma = normalize(a, &ea), mb = normalize(b, &eb);
     int32_t d = ea - eb;
+    *quotient = 0;
     if (d >= 64) {
         /* Reduce by 2^(d - n) * b with n in 32..63, as the Pentium does. */
         int32_t n = 32 + ((d - 32) & 31);
@@ -593,8 +632,7 @@ bool fpu_to_int(FpuEnv *env, Float80 a, int bits, int64_t *out)
     }
     if (c == FPU_CLASS_ZERO)
         return true;
-    if (c == FPU_CLASS_DENORMAL)
-        env->flags |= FPU_DE;
+    /* No DE for a denormal source (host x87): it is simply inexact. */
     u128 mag;
     bool inexact;
     if (!round_integer(env, a, &mag, &inexact)) {
@@ -737,8 +775,6 @@ bool fpu_to_bcd(FpuEnv *env, Float80 a, uint8_t bcd[10])
     bool inexact = false;
     env->round_up = false;
     memset(bcd, 0, 10);
-    if (c == FPU_CLASS_DENORMAL)
-        env->flags |= FPU_DE;
     if (c == FPU_CLASS_NORMAL || c == FPU_CLASS_DENORMAL) {
         if (!round_integer(env, a, &mag, &inexact))
             mag = (u128)1 << 100;

@@ -56,8 +56,10 @@ Float80 fpu_add(FpuEnv *env, Float80 a, Float80 b, bool subtract);
 Float80 fpu_mul(FpuEnv *env, Float80 a, Float80 b);
 Float80 fpu_div(FpuEnv *env, Float80 a, Float80 b);
 Float80 fpu_sqrt(FpuEnv *env, Float80 a);
-/* FPREM (ieee=false) / FPREM1: *quotient gets the low 3 quotient bits,
- * *partial true when the reduction is incomplete (C2). */
+/* FPREM (ieee=false) / FPREM1: *quotient gets the low 3 quotient bits
+ * (FPU_REM_NO_QUOTIENT for NaN/invalid/special operands: C0 and C3 keep
+ * their values), *partial true when the reduction is incomplete (C2). */
+#define FPU_REM_NO_QUOTIENT 0xFFFFFFFFu
 Float80 fpu_rem(FpuEnv *env, Float80 a, Float80 b, bool ieee, unsigned *quotient,
                 bool *partial);
 Float80 fpu_round_to_int(FpuEnv *env, Float80 a);
