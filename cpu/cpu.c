@@ -1,0 +1,667 @@
+/*
+ * cpu/cpu.c -- the CPU object: models, reset, control registers, MSRs,
+ * CPUID, the run loop (block lookup/translation and dispatch), exception
+ * unwinding with the double/triple-fault rules, external interrupts, bus
+ * hooks, register access and save/load.
+ */
+#include "ops.h"
+
+#include <stdlib.h>
+
+/* ---- models (data, not code: CPUID leaves, features, ISA class) ---- */
+static const CpuModel cpu_models[] = {
+    /* Intel486 DX4-class: CPUID present, FPU on chip (SDM Vol. 2 CPUID). */
+    { "486", ISA_486, 1, "GenuineIntel", 0x0480, 0x00000001, 0, 100, 0 },
+    /* Pentium (P54C): FPU VME DE PSE TSC MSR MCE CX8. */
+    { "pentium", ISA_P5, 1, "GenuineIntel", 0x052C, 0x000001BF, 0, 1000,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE },
+};
+static const char *const cpu_model_list[] = { "486", "pentium", NULL };
+
+const char *const *cpu_model_names(void) { return cpu_model_list; }
+
+static const CpuModel *model_find(const char *name)
+{
+    if (!name)
+        name = "pentium";
+    for (size_t k = 0; k < sizeof cpu_models / sizeof cpu_models[0]; k++)
+        if (!strcmp(cpu_models[k].name, name))
+            return &cpu_models[k];
+    return NULL;
+}
+bool cpu_model_valid(const char *model) { return model_find(model) != NULL; }
+
+/* ---- bus hooks ---- */
+static void hook_intr(void *p, int level)
+{
+    Cpu *c = p;
+    c->intr_line = level != 0;
+    if (level)
+        c->brk = 1;
+}
+static void hook_nmi(void *p)
+{
+    Cpu *c = p;
+    c->nmi_pending = true;
+    c->brk = 1;
+}
+static void hook_map_changed(void *p)
+{
+    Cpu *c = p;
+    c->a20_mask = (uint32_t)bus_a20_mask(c->bus);
+    tlb_flush(c);
+    code_flush_all(c);
+}
+static void hook_ram_written(void *p, uint64_t paddr, uint64_t len)
+{
+    code_invalidate_range(p, paddr, len);
+}
+static void hook_stop(void *p)
+{
+    Cpu *c = p;
+    c->stop = true;
+    c->brk = 1;
+}
+static const BusCpuHooks cpu_hooks = {
+    hook_intr, hook_nmi, hook_map_changed, hook_ram_written, hook_stop,
+};
+
+/* ---- creation and reset ---- */
+Cpu *cpu_create(Bus *bus, Clock *clk, const char *model, VsxError *err)
+{
+    const CpuModel *m = model_find(model);
+    if (!m) {
+        vsx_errorf(err, "unknown CPU model '%s'", model ? model : "(null)");
+        return NULL;
+    }
+    Cpu *c = calloc(1, sizeof *c);
+    if (!c) {
+        vsx_errorf(err, "out of memory for the CPU");
+        return NULL;
+    }
+    c->bus = bus;
+    c->clk = clk;
+    c->model = m;
+    c->arena = malloc(ARENA_SIZE);
+    c->tracked_pages = (uint32_t)(bus_ram_below_4g(bus) >> 12);
+    if (c->tracked_pages < 0x100)
+        c->tracked_pages = 0x100; /* always track the first MiB (BIOS shadow) */
+    c->page_blocks = calloc(c->tracked_pages, sizeof *c->page_blocks);
+    c->code_chunks = calloc(c->tracked_pages, sizeof *c->code_chunks);
+    c->scratch = malloc(sizeof(Block) + sizeof(Insn));
+    if (!c->arena || !c->page_blocks || !c->code_chunks || !c->scratch) {
+        cpu_destroy(c);
+        vsx_errorf(err, "out of memory for the CPU caches");
+        return NULL;
+    }
+    bus_set_cpu_hooks(bus, &cpu_hooks, c);
+    cpu_reset(c);
+    return c;
+}
+
+void cpu_destroy(Cpu *c)
+{
+    if (!c)
+        return;
+    free(c->arena);
+    free(c->page_blocks);
+    free(c->code_chunks);
+    free(c->scratch);
+    free(c);
+}
+
+/* RESET# state: SDM Vol. 3A Table 9-1. */
+void cpu_reset(Cpu *c)
+{
+    memset(c->r, 0, sizeof c->r);
+    c->r[REG_DX].d = c->model->signature;
+    c->eip = c->next_eip = 0xFFF0;
+    c->eflags = 2;
+    c->cc_op = CC_EAGER;
+    c->cr0 = 0x60000010;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    c->paging = false;
+    c->efer = 0;
+    for (int k = 0; k < 4; k++)
+        c->dr[k] = 0;
+    c->dr[6] = 0xFFFF0FF0;
+    c->dr[7] = 0x400;
+    c->cpl = 0;
+    cpu_update_tlb_sel(c);
+    for (int s = 0; s < SEG_COUNT; s++)
+        seg_set_cache(c, s, 0, 0, 0xFFFF, 0x93);
+    seg_set_cache(c, SEG_CS, 0xF000, 0xFFFF0000u, 0xFFFF, 0x9B);
+    c->code32 = c->stack32 = 0;
+    c->gdtr_base = c->idtr_base = 0;
+    c->gdtr_limit = c->idtr_limit = 0xFFFF;
+    c->ldtr = (SegCache){ .limit = 0xFFFF, .flags = 0x82 };
+    c->tr = (SegCache){ .limit = 0xFFFF, .flags = 0x8B };
+    c->halted = false;
+    c->nmi_pending = c->nmi_blocked = false;
+    c->shadow = false;
+    c->shutdown = false;
+    c->delivering = -1;
+    c->tsc_offset = 0;
+    c->apic_base = 0xFEE00900;
+    c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+    c->a20_mask = (uint32_t)bus_a20_mask(c->bus);
+    fpu_power_on(&c->fpu);
+    tlb_flush(c);
+    code_flush_all(c);
+}
+
+/* ---- control registers (SDM Vol. 3A 2.5) ---- */
+static void segs_refresh(Cpu *c)
+{
+    bool pm = cpu_pm_nonv86(c);
+    for (int s = 0; s < SEG_COUNT; s++)
+        seg_update_ranges(&c->seg[s], s, pm);
+}
+
+void cpu_write_cr0(Cpu *c, uint32_t v)
+{
+    if ((v & CR0_PG) && !(v & CR0_PE))
+        cpu_gp(c, 0);
+    if ((v & CR0_NW) && !(v & CR0_CD))
+        cpu_gp(c, 0);
+    v |= CR0_ET;
+    v &= CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
+    uint32_t old = c->cr0;
+    c->cr0 = v;
+    c->paging = (v & CR0_PG) != 0;
+    if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
+        tlb_flush(c);
+    if ((old ^ v) & CR0_PE)
+        segs_refresh(c);
+    c->brk = 1;
+}
+
+void cpu_write_cr3(Cpu *c, uint32_t v)
+{
+    c->cr3 = v & 0xFFFFF018u;
+    tlb_flush(c);
+}
+
+void cpu_write_cr4(Cpu *c, uint32_t v)
+{
+    if (v & ~c->model->cr4_mask)
+        cpu_gp(c, 0);
+    uint32_t old = c->cr4;
+    c->cr4 = v;
+    if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE))
+        tlb_flush(c);
+    c->brk = 1;
+}
+
+void cpu_mode_changed(Cpu *c) { c->brk = 1; }
+
+/* ---- time stamp counter, MSRs, CPUID ---- */
+static uint64_t tsc_base(Cpu *c)
+{
+    if (c->clk)
+        return clock_now(c->clk) * c->model->tsc_mhz / 1000;
+    return c->icount;
+}
+uint64_t cpu_rdtsc(Cpu *c) { return tsc_base(c) + c->tsc_offset; }
+
+bool cpu_rdmsr(Cpu *c, uint32_t msr, uint64_t *v)
+{
+    switch (msr) {
+    case 0x00: case 0x01: *v = 0; return true;   /* P5_MC_ADDR / P5_MC_TYPE */
+    case 0x10: *v = cpu_rdtsc(c); return true;    /* TSC */
+    case 0x1B:
+        if (!(c->model->features & (1u << 9)))
+            return false;
+        *v = c->apic_base;
+        return true;
+    case 0x174: case 0x175: case 0x176:
+        if (!(c->model->features & (1u << 11)))
+            return false;
+        *v = msr == 0x174 ? c->sysenter_cs : msr == 0x175 ? c->sysenter_esp : c->sysenter_eip;
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool cpu_wrmsr(Cpu *c, uint32_t msr, uint64_t v)
+{
+    switch (msr) {
+    case 0x00: case 0x01: return true;
+    case 0x10: c->tsc_offset = v - tsc_base(c); return true;
+    case 0x1B:
+        if (!(c->model->features & (1u << 9)))
+            return false;
+        c->apic_base = v;
+        return true;
+    case 0x174: case 0x175: case 0x176:
+        if (!(c->model->features & (1u << 11)))
+            return false;
+        if (msr == 0x174)
+            c->sysenter_cs = (uint32_t)v;
+        else if (msr == 0x175)
+            c->sysenter_esp = (uint32_t)v;
+        else
+            c->sysenter_eip = (uint32_t)v;
+        return true;
+    default:
+        return false;
+    }
+}
+
+void cpu_cpuid(Cpu *c, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *cc, uint32_t *d)
+{
+    const CpuModel *m = c->model;
+    uint32_t v[3];
+    *a = *b = *cc = *d = 0;
+    if (leaf > m->max_leaf)
+        leaf = m->max_leaf; /* Intel: out-of-range leaves return the highest basic leaf */
+    if (leaf == 0) {
+        memcpy(v, m->vendor, 12);
+        *a = m->max_leaf;
+        *b = v[0];
+        *d = v[1];
+        *cc = v[2];
+    } else if (leaf == 1) {
+        *a = m->signature;
+        *d = m->features;
+        *cc = m->features_ecx;
+    }
+}
+
+/* ---- exceptions ---- */
+_Noreturn void cpu_raise(Cpu *c, int vec, int err)
+{
+    c->exc_vec = vec;
+    c->exc_err = err;
+    longjmp(c->jb, 1);
+}
+
+static bool contributory(int v)
+{
+    return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
+}
+
+static bool has_error_code(int v)
+{
+    return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP
+        || v == EXC_PF || v == EXC_AC;
+}
+
+/* Delivers c->exc_vec, combining it with an exception being delivered into
+ * a double fault or shutdown (SDM Vol. 3A Table 6-5). */
+static void exception_dispatch(Cpu *c)
+{
+    int vec = c->exc_vec, err = c->exc_err;
+    int prev = c->delivering;
+    if (prev >= 0) {
+        if (prev == EXC_DF) {
+            c->shutdown = true;
+            c->delivering = -1;
+            bus_request(c->bus, BUS_REQ_SHUTDOWN, 0);
+            return;
+        }
+        if ((contributory(prev) && contributory(vec)) || (prev == EXC_PF && (contributory(vec) || vec == EXC_PF))) {
+            vec = EXC_DF;
+            err = 0;
+        }
+    }
+    if (has_error_code(vec) && err == ERR_NONE)
+        err = 0;
+    if (!has_error_code(vec))
+        err = ERR_NONE;
+    if (!cpu_pm(c))
+        err = ERR_NONE; /* real mode pushes no error codes */
+    c->delivering = vec;
+    c->halted = false;
+    cpu_deliver(c, vec, err, false, c->eip);
+    c->delivering = -1;
+}
+
+/* ---- external events ---- */
+static bool interrupt_shadow(Cpu *c)
+{
+    if (c->shadow && c->icount == c->shadow_icount)
+        return true;
+    c->shadow = false;
+    return false;
+}
+
+/* Takes NMI or INTR if one is deliverable now; true if one was taken. */
+static bool take_interrupt(Cpu *c)
+{
+    if (interrupt_shadow(c))
+        return false;
+    if (c->nmi_pending && !c->nmi_blocked) {
+        c->nmi_pending = false;
+        c->nmi_blocked = true;
+        c->halted = false;
+        c->delivering = -1;
+        cpu_deliver(c, EXC_NMI, ERR_NONE, false, c->eip);
+        return true;
+    }
+    if (c->intr_line && (c->eflags & FL_IF)) {
+        int vec = bus_intr_ack(c->bus);
+        c->halted = false;
+        c->delivering = -1;
+        cpu_deliver(c, vec & 0xFF, ERR_NONE, false, c->eip);
+        return true;
+    }
+    return false;
+}
+
+/* ---- translation ---- */
+Block *code_lookup(Cpu *c, uint32_t phys, bool code32);
+void code_insert(Cpu *c, Block *b);
+
+/* Fetches one instruction byte by byte through the MMU (page-crossing or
+ * uncacheable code), with the CS limit check (#GP(0)). */
+static Block *decode_uncached(Cpu *c, uint32_t eip)
+{
+    uint8_t buf[16];
+    Block *b = c->scratch;
+    bool end;
+    const SegCache *cs = &c->seg[SEG_CS];
+    for (unsigned k = 0; k < 15; k++) {
+        uint32_t off = c->code32 ? eip + k : ((eip + k) & 0xFFFF);
+        if (off > cs->limit)
+            cpu_gp(c, 0);
+        buf[k] = (uint8_t)lin_rd(c, cs->base + off, 1, c->cpl == 3);
+        int len = decode_insn(c, buf, k + 1, c->code32, &b->insn[0], &end);
+        if (len > 0) {
+            b->n = 1;
+            b->bytes = (uint16_t)len;
+            return b;
+        }
+        if (len < 0)
+            break;
+    }
+    cpu_gp(c, 0); /* longer than 15 bytes */
+}
+
+static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip, bool cache)
+{
+    size_t need = sizeof(Block) + BLOCK_MAX_INSNS * sizeof(Insn);
+    if (!cache)
+        return decode_uncached(c, eip);
+    if (c->arena_used + need > ARENA_SIZE)
+        code_flush_all(c);
+    Block *b = (Block *)(c->arena + c->arena_used);
+    unsigned pos = 0, avail = 0x1000 - (phys & 0xFFF);
+    uint32_t limit = c->seg[SEG_CS].limit;
+    b->n = 0;
+    while (b->n < BLOCK_MAX_INSNS) {
+        bool end = false;
+        Insn *in = &b->insn[b->n];
+        int len = decode_insn(c, host + pos, avail - pos, c->code32, in, &end);
+        if (len <= 0 || eip + pos + (unsigned)len - 1 > limit || (!c->code32 && eip + pos + (unsigned)len > 0x10000))
+            break;
+        pos += (unsigned)len;
+        b->n++;
+        if (end || pos >= avail)
+            break;
+    }
+    if (b->n == 0)
+        return decode_uncached(c, eip);
+    b->phys = phys;
+    b->eip = eip;
+    b->code32 = c->code32;
+    b->bytes = (uint16_t)pos;
+    c->arena_used += (sizeof(Block) + b->n * sizeof(Insn) + 15) & ~(size_t)15;
+    code_insert(c, b);
+    return b;
+}
+
+static Block *block_for_eip(Cpu *c)
+{
+    uint32_t eip = c->eip;
+    const SegCache *cs = &c->seg[SEG_CS];
+    if (eip > cs->limit)
+        cpu_gp(c, 0);
+    uint32_t lin = cs->base + eip;
+    TlbEntry *e = &c->tlbr[(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t phys;
+    uint8_t *host;
+    if (tlb_hit(e, lin, 1)) {
+        phys = (e->ppage << 12) | (lin & 0xFFF);
+        host = (uint8_t *)(e->addend + lin);
+    } else {
+        (void)lin_rd(c, lin, 1, c->cpl == 3); /* walks, faults, fills the TLB */
+        phys = mmu_translate(c, lin, false, c->cpl == 3);
+        BusPage bp;
+        bus_page(c->bus, phys & ~0xFFFu, &bp);
+        host = bp.read ? bp.read + (phys & 0xFFF) : NULL;
+    }
+    bool cache = host != NULL;
+    if (cache && (phys >> 12) >= c->tracked_pages) {
+        BusPage bp;
+        bus_page(c->bus, phys & ~0xFFFu, &bp);
+        cache = bp.write == NULL; /* ROM: never written behind our back */
+    }
+    if (cache) {
+        Block *b = code_lookup(c, phys, c->code32);
+        if (b && eip + b->bytes - 1 <= cs->limit)
+            return b;
+        if (b)
+            return decode_uncached(c, eip);
+    }
+    return translate(c, phys, host, eip, cache);
+}
+
+/* Instruction breakpoints in DR0-DR3 (SDM Vol. 3A 17.2). */
+static bool debug_active(const Cpu *c)
+{
+    return (c->eflags & FL_TF) || (c->dr[7] & 0xFF);
+}
+
+static void check_code_breakpoints(Cpu *c)
+{
+    if (!(c->dr[7] & 0xFF) || (c->eflags & FL_RF))
+        return;
+    uint32_t lin = c->seg[SEG_CS].base + c->eip, hit = 0;
+    for (int k = 0; k < 4; k++) {
+        bool en = (c->dr[7] >> (2 * k)) & 3;
+        unsigned rw = (c->dr[7] >> (16 + 4 * k)) & 3;
+        if (en && rw == 0 && c->dr[k] == lin)
+            hit |= 1u << k;
+    }
+    if (hit) {
+        c->dr[6] = (c->dr[6] & ~0xFu) | hit;
+        cpu_raise(c, EXC_DB, ERR_NONE);
+    }
+}
+
+/* ---- the run loop ---- */
+static void run_block(Cpu *c, Block *b, uint64_t limit)
+{
+    uint64_t room = limit - c->icount;
+    unsigned n = b->n;
+    if (room < n)
+        n = (unsigned)room;
+    const Insn *i = b->insn;
+    c->brk = 0;
+    for (unsigned k = 0; k < n; k++, i++) {
+        c->next_eip = c->eip + i->len;
+        i->fn(c, i);
+        c->eip = c->next_eip;
+        c->icount++;
+        if (unlikely(c->brk))
+            break;
+    }
+}
+
+static void run_step(Cpu *c, Block *b)
+{
+    bool tf = c->eflags & FL_TF;
+    check_code_breakpoints(c);
+    const Insn *i = b->insn;
+    c->brk = 0;
+    c->next_eip = c->eip + i->len;
+    i->fn(c, i);
+    c->eip = c->next_eip;
+    c->icount++;
+    c->eflags &= ~FL_RF;
+    if (tf) {
+        c->dr[6] |= 1u << 14; /* BS: single-step trap after the instruction */
+        c->exc_is_trap = true;
+        cpu_raise(c, EXC_DB, ERR_NONE);
+    }
+}
+
+CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
+{
+    uint64_t start = c->icount;
+    volatile uint64_t limit = start + max_insns;
+    volatile CpuExit why = CPU_EXIT_BUDGET;
+    c->delivering = -1;
+    if (setjmp(c->jb)) {
+        if (!c->exc_is_trap && c->delivering < 0)
+            c->icount++; /* the faulting instruction counts as executed */
+        c->exc_is_trap = false;
+        c->brk = 0;
+        exception_dispatch(c);
+    }
+    while (c->icount < limit) {
+        if (c->shutdown) {
+            why = CPU_EXIT_SHUTDOWN;
+            break;
+        }
+        if (c->stop) {
+            c->stop = false;
+            why = CPU_EXIT_STOP;
+            break;
+        }
+        if ((c->intr_line || c->nmi_pending) && take_interrupt(c))
+            continue;
+        if (c->halted) {
+            why = CPU_EXIT_HLT;
+            break;
+        }
+        Block *b = block_for_eip(c);
+        if (unlikely(debug_active(c)))
+            run_step(c, b);
+        else
+            run_block(c, b, limit);
+    }
+    if (c->shutdown)
+        why = CPU_EXIT_SHUTDOWN;
+    if (executed)
+        *executed = c->icount - start;
+    return why;
+}
+
+uint64_t cpu_icount(const Cpu *c) { return c->icount; }
+
+/* ---- register access ---- */
+static void seg_out(const SegCache *s, CpuSegment *o)
+{
+    o->selector = s->sel;
+    o->base = s->base;
+    o->limit = s->limit;
+    o->flags = s->flags;
+}
+
+void cpu_get_regs(Cpu *c, CpuRegs *r)
+{
+    memset(r, 0, sizeof *r);
+    for (int k = 0; k < 16; k++)
+        r->gpr[k] = c->r[k].q;
+    r->rip = c->eip;
+    r->rflags = cpu_get_eflags(c);
+    for (int s = 0; s < SEG_COUNT; s++)
+        seg_out(&c->seg[s], &r->seg[s]);
+    seg_out(&c->ldtr, &r->ldtr);
+    seg_out(&c->tr, &r->tr);
+    r->gdtr_base = c->gdtr_base;
+    r->idtr_base = c->idtr_base;
+    r->gdtr_limit = c->gdtr_limit;
+    r->idtr_limit = c->idtr_limit;
+    r->cr0 = c->cr0;
+    r->cr2 = c->cr2;
+    r->cr3 = c->cr3;
+    r->cr4 = c->cr4;
+    for (int k = 0; k < 8; k++)
+        r->dr[k] = c->dr[k];
+    r->efer = c->efer;
+    r->tsc = cpu_rdtsc(c);
+    r->halted = c->halted;
+}
+
+static void seg_in(SegCache *s, const CpuSegment *o)
+{
+    s->sel = o->selector;
+    s->base = (uint32_t)o->base;
+    s->limit = o->limit;
+    s->flags = o->flags;
+}
+
+void cpu_set_regs(Cpu *c, const CpuRegs *r)
+{
+    for (int k = 0; k < 16; k++)
+        c->r[k].q = r->gpr[k];
+    c->r[R_ZERO].q = 0;
+    c->eip = c->next_eip = (uint32_t)r->rip;
+    c->cc_op = CC_EAGER;
+    c->eflags = ((uint32_t)r->rflags & 0x3F7FD7u) | 2;
+    c->cr0 = (uint32_t)r->cr0;
+    c->cr2 = (uint32_t)r->cr2;
+    c->cr3 = (uint32_t)r->cr3;
+    c->cr4 = (uint32_t)r->cr4;
+    c->paging = (c->cr0 & CR0_PG) != 0;
+    for (int k = 0; k < 8; k++)
+        c->dr[k] = (uint32_t)r->dr[k];
+    c->efer = r->efer;
+    c->gdtr_base = (uint32_t)r->gdtr_base;
+    c->idtr_base = (uint32_t)r->idtr_base;
+    c->gdtr_limit = r->gdtr_limit;
+    c->idtr_limit = r->idtr_limit;
+    seg_in(&c->ldtr, &r->ldtr);
+    seg_in(&c->tr, &r->tr);
+    for (int s = 0; s < SEG_COUNT; s++)
+        seg_in(&c->seg[s], &r->seg[s]);
+    if (!cpu_pm(c))
+        c->cpl = 0;
+    else if (cpu_v86(c))
+        c->cpl = 3;
+    else
+        c->cpl = (uint8_t)(c->seg[SEG_SS].flags >> 5 & 3);
+    c->code32 = (c->seg[SEG_CS].flags & DF_DB) != 0;
+    c->stack32 = (c->seg[SEG_SS].flags & DF_DB) != 0;
+    segs_refresh(c);
+    cpu_update_tlb_sel(c);
+    c->halted = r->halted;
+    c->tsc_offset = r->tsc - tsc_base(c);
+    tlb_flush(c);
+    code_flush_all(c);
+}
+
+/* ---- save / load ---- */
+void cpu_save(Cpu *c, StateStream *s)
+{
+    CpuRegs r;
+    cpu_get_regs(c, &r);
+    state_put(s, "cpu.regs", &r, sizeof r);
+    state_put(s, "cpu.fpu", &c->fpu, sizeof c->fpu);
+    uint64_t misc[8] = { c->intr_line, c->nmi_pending, c->nmi_blocked, c->apic_base,
+                         c->sysenter_cs, c->sysenter_esp, c->sysenter_eip, c->icount };
+    state_put(s, "cpu.misc", misc, sizeof misc);
+}
+
+int cpu_load(Cpu *c, StateStream *s)
+{
+    CpuRegs r;
+    uint64_t misc[8];
+    if (state_get(s, "cpu.regs", &r, sizeof r) < 0 || state_get(s, "cpu.fpu", &c->fpu, sizeof c->fpu) < 0
+        || state_get(s, "cpu.misc", misc, sizeof misc) < 0)
+        return -1;
+    cpu_set_regs(c, &r);
+    c->intr_line = misc[0] != 0;
+    c->nmi_pending = misc[1] != 0;
+    c->nmi_blocked = misc[2] != 0;
+    c->apic_base = misc[3];
+    c->sysenter_cs = (uint32_t)misc[4];
+    c->sysenter_esp = (uint32_t)misc[5];
+    c->sysenter_eip = (uint32_t)misc[6];
+    c->icount = misc[7];
+    return 0;
+}

@@ -1,0 +1,388 @@
+/*
+ * cpu/cpu_internal.h -- private state of the interpretive x86 core.
+ *
+ * Architecture (DESIGN.md "The interpreter, for speed"):
+ *  - Guest code is decoded once into blocks of Insn records (handler pointer +
+ *    pre-digested operands) kept in an arena, keyed by physical address and
+ *    code size (CS.D).  A block ends at a control transfer, at an instruction
+ *    that changes the mode, or at the page end.  Blocks are found through a
+ *    hash table; writes to a physical page holding cached code (tracked per
+ *    64-byte chunk) drop that page's blocks.
+ *  - Flags are lazy: the last flag-setting operation records its kind,
+ *    operands and result (cc_*), and EFLAGS bits are computed when read.
+ *  - The software TLB maps a linear page to a host pointer; a hit is one
+ *    64-bit compare that also covers "the access does not cross the page".
+ *    Read and write TLBs are separate, and there is one set for supervisor
+ *    and one for user accesses.  Pages holding cached code get no write entry.
+ *  - Exceptions go through one path: cpu_raise() longjmps back to cpu_run,
+ *    which delivers the exception (with the double/triple fault rules) and
+ *    resumes.  Handlers therefore read everything before writing anything.
+ */
+#ifndef VSX_CPU_CPU_INTERNAL_H
+#define VSX_CPU_CPU_INTERNAL_H
+
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "fpu.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+typedef struct Insn Insn;
+typedef void (*InsnFn)(Cpu *cpu, const Insn *i);
+
+/* One decoded instruction. */
+struct Insn {
+    InsnFn fn;
+    uint32_t disp;     /* ModRM displacement, moffs, or far offset */
+    uint32_t imm;      /* immediate or relative displacement (sign-extended) */
+    uint32_t amask;    /* 0xFFFF or 0xFFFFFFFF: address size */
+    uint16_t imm2;     /* far selector, ENTER level */
+    uint16_t op;       /* 0x000-0x0FF one byte, 0x100-0x1FF after 0F */
+    uint8_t len;       /* bytes including prefixes */
+    uint8_t modrm;
+    uint8_t reg;       /* ModRM.reg, or the register coded in the opcode */
+    uint8_t rm;        /* ModRM.rm (register form) */
+    uint8_t base, index, scale; /* EA = r[base] + (r[index] << scale) + disp */
+    uint8_t seg;       /* effective segment for the memory operand */
+    uint8_t mem;       /* ModRM names memory */
+    uint8_t o32, a32;  /* operand / address size is 32 bits */
+    uint8_t rep;       /* 0, 2 (F2 REPNE) or 3 (F3 REP/REPE) */
+    uint8_t lock;
+    uint8_t segovr;    /* a segment override prefix was present */
+    uint8_t cl;        /* shift count comes from CL */
+};
+
+#define R_ZERO 16      /* index of the always-zero register used by EA */
+
+typedef union Gpr {
+    uint64_t q;
+    uint32_t d;
+    uint16_t w;
+    uint8_t b[8];
+} Gpr;
+
+/* Segment register cache, plus the offset ranges an access may touch
+ * (lo..hi inclusive, for reads and for writes).  An unusable segment has
+ * lo > hi so every access takes the slow path, which raises the fault. */
+typedef struct SegCache {
+    uint32_t base;
+    uint32_t limit;
+    uint16_t sel;
+    uint16_t flags;    /* as CpuSegment.flags */
+    uint32_t rlo, rhi, wlo, whi;
+} SegCache;
+
+/* Descriptor flags (CpuSegment.flags layout). */
+enum {
+    DF_TYPE = 0x0F, DF_A = 0x01, DF_RW = 0x02, DF_CE = 0x04, DF_CODE = 0x08,
+    DF_S = 0x10, DF_DPL = 0x60, DF_P = 0x80, DF_AVL = 0x1000, DF_L = 0x2000,
+    DF_DB = 0x4000, DF_G = 0x8000,
+};
+
+/* TLB: tag is the linear page address, or TLB_INVALID. */
+#define TLB_BITS 11
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID (1ull << 40)
+typedef struct TlbEntry {
+    uint64_t tag;
+    uintptr_t addend;  /* host pointer = addend + linear address */
+    uint32_t ppage;    /* physical page number (code tracking) */
+    uint32_t pad;
+} TlbEntry;
+
+/* Decoded block. */
+typedef struct Block {
+    uint32_t phys;     /* physical address of the first instruction */
+    uint32_t eip;      /* offset it was decoded at (for the CS limit check) */
+    uint8_t code32;
+    uint16_t n;        /* instructions */
+    uint16_t bytes;    /* guest bytes covered */
+    struct Block *hnext;  /* hash chain */
+    struct Block *pnext;  /* chain of blocks on the same physical page */
+    Insn insn[];
+} Block;
+
+#define BLOCK_MAX_INSNS 64
+#define BLOCK_HASH_BITS 14
+#define ARENA_SIZE (16u << 20)
+
+/* Lazy flag operation kinds; +0/+1/+2 for 8/16/32-bit operands. */
+enum {
+    CC_EAGER = 0,   /* arithmetic flags are in eflags */
+    CC_ADD = 1, CC_ADC = 4, CC_SUB = 7, CC_SBB = 10, CC_LOGIC = 13,
+    CC_INC = 16, CC_DEC = 19,
+    CC_ZSP = 22,    /* CF/OF/AF in eflags, ZF/SF/PF from the result */
+};
+
+enum {
+    FL_CF = 1u << 0, FL_PF = 1u << 2, FL_AF = 1u << 4, FL_ZF = 1u << 6,
+    FL_SF = 1u << 7, FL_TF = 1u << 8, FL_IF = 1u << 9, FL_DF = 1u << 10,
+    FL_OF = 1u << 11, FL_IOPL = 3u << 12, FL_NT = 1u << 14, FL_RF = 1u << 16,
+    FL_VM = 1u << 17, FL_AC = 1u << 18, FL_VIF = 1u << 19, FL_VIP = 1u << 20,
+    FL_ID = 1u << 21,
+};
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+enum {
+    CR0_PE = 1u << 0, CR0_MP = 1u << 1, CR0_EM = 1u << 2, CR0_TS = 1u << 3,
+    CR0_ET = 1u << 4, CR0_NE = 1u << 5, CR0_WP = 1u << 16, CR0_AM = 1u << 18,
+    CR0_NW = 1u << 29, CR0_CD = 1u << 30, CR0_PG = 1u << 31,
+};
+enum {
+    CR4_VME = 1u << 0, CR4_PVI = 1u << 1, CR4_TSD = 1u << 2, CR4_DE = 1u << 3,
+    CR4_PSE = 1u << 4, CR4_PAE = 1u << 5, CR4_MCE = 1u << 6, CR4_PGE = 1u << 7,
+    CR4_PCE = 1u << 8, CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10,
+};
+
+/* Exception vectors. */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18,
+};
+#define ERR_NONE (-1)
+
+/* Instruction availability classes (model table). */
+enum { ISA_386 = 0, ISA_486 = 1, ISA_P5 = 2, ISA_P6 = 3 };
+
+typedef struct CpuModel {
+    const char *name;
+    int isa;              /* highest ISA_* class implemented */
+    uint32_t max_leaf;
+    char vendor[13];
+    uint32_t signature;   /* CPUID.1 EAX */
+    uint32_t features;    /* CPUID.1 EDX */
+    uint32_t features_ecx;
+    uint32_t tsc_mhz;
+    uint32_t cr4_mask;    /* CR4 bits that exist */
+} CpuModel;
+
+struct Cpu {
+    /* hot state first */
+    Gpr r[17];                 /* r[16] is always zero (EA) */
+    uint32_t eip, next_eip;
+    uint32_t eflags;           /* non-arithmetic bits always; arith when CC_EAGER */
+    uint32_t cc_op, cc_res, cc_a, cc_b, cc_cin;
+    SegCache seg[SEG_COUNT];
+    TlbEntry *tlbr, *tlbw;     /* current privilege's TLBs */
+    uint8_t cpl;
+    uint8_t code32, stack32;   /* CS.D, SS.B */
+    volatile uint8_t brk;      /* leave the current block after this insn */
+    uint64_t icount;
+
+    TlbEntry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE];
+
+    /* system state */
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    SegCache ldtr, tr;
+    uint32_t gdtr_base, idtr_base;
+    uint16_t gdtr_limit, idtr_limit;
+    uint64_t efer;
+    uint64_t tsc_offset;
+    uint64_t apic_base;
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint32_t a20_mask;
+    bool paging;
+    bool halted;
+    bool intr_line;
+    bool nmi_pending, nmi_blocked;
+    uint64_t shadow_icount;     /* interrupts inhibited while icount == this */
+    bool shadow;
+    volatile bool stop;
+    bool shutdown;
+
+    /* exception bookkeeping */
+    jmp_buf jb;
+    int exc_vec, exc_err;       /* being raised */
+    int delivering;             /* vector being delivered, or -1 */
+    bool exc_is_trap;           /* INT n / INT3 / INTO: return to next insn */
+    bool exc_soft;              /* software INT n (gate DPL check) */
+    bool exc_ext;               /* external event: EXT bit in error codes */
+    uint32_t dr6_pending;       /* data breakpoints hit by this insn */
+
+    FpuState fpu;
+
+    /* decoded code cache */
+    uint8_t *arena;
+    size_t arena_used;
+    Block *hash[1u << BLOCK_HASH_BITS];
+    Block **page_blocks;        /* per tracked RAM page: chain of blocks */
+    uint64_t *code_chunks;      /* per tracked RAM page: 64-byte chunks holding code */
+    uint32_t tracked_pages;
+    Block *scratch;             /* uncached single-instruction decode */
+
+    Bus *bus;
+    Clock *clk;
+    const CpuModel *model;
+};
+
+/* ---- registers ---- */
+#define R8(c, n) ((c)->r[(n) & 3].b[(n) >> 2])
+#define R16(c, n) ((c)->r[n].w)
+#define R32(c, n) ((c)->r[n].d)
+
+static inline uint32_t cpu_ea(const Cpu *c, const Insn *i)
+{
+    return (c->r[i->base].d + (c->r[i->index].d << i->scale) + i->disp) & i->amask;
+}
+
+/* ---- exceptions (exceptions.c) ---- */
+_Noreturn void cpu_raise(Cpu *c, int vec, int err);
+static inline _Noreturn void cpu_gp(Cpu *c, int err) { cpu_raise(c, EXC_GP, err); }
+static inline _Noreturn void cpu_ud(Cpu *c) { cpu_raise(c, EXC_UD, ERR_NONE); }
+void cpu_deliver(Cpu *c, int vec, int err, bool soft, uint32_t ret_eip);
+void cpu_service_interrupts(Cpu *c);
+
+/* ---- memory (mmu.c) ---- */
+uint64_t mem_rd_slow(Cpu *c, int seg, uint32_t off, unsigned n);
+void mem_wr_slow(Cpu *c, int seg, uint32_t off, unsigned n, uint64_t v);
+uint64_t lin_rd(Cpu *c, uint32_t lin, unsigned n, bool user);
+void lin_wr(Cpu *c, uint32_t lin, unsigned n, uint64_t v, bool user);
+/* Supervisor (system) accesses: descriptor tables, TSS, IDT. */
+static inline uint32_t sys_rd32(Cpu *c, uint32_t lin) { return (uint32_t)lin_rd(c, lin, 4, false); }
+static inline uint16_t sys_rd16(Cpu *c, uint32_t lin) { return (uint16_t)lin_rd(c, lin, 2, false); }
+static inline uint8_t sys_rd8(Cpu *c, uint32_t lin) { return (uint8_t)lin_rd(c, lin, 1, false); }
+void tlb_flush(Cpu *c);
+void tlb_flush_page(Cpu *c, uint32_t lin);
+void cpu_update_tlb_sel(Cpu *c);
+/* Physical address of a linear one for an access (faults as the access would). */
+uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user);
+/* Checks that [off, off+n) of seg may be written (for multi-part writes). */
+void mem_probe_write(Cpu *c, int seg, uint32_t off, unsigned n);
+void mem_probe_read(Cpu *c, int seg, uint32_t off, unsigned n);
+/* Code: host pointer and physical address for the fetch at CS:eip. */
+void code_invalidate_range(Cpu *c, uint64_t paddr, uint64_t len);
+void code_flush_all(Cpu *c);
+bool code_page_tracked(Cpu *c, uint32_t ppage);
+void code_mark(Cpu *c, uint32_t phys, unsigned len);
+
+static inline bool tlb_hit(const TlbEntry *e, uint32_t lin, unsigned n)
+{
+    return (uint64_t)lin - e->tag <= 4096u - n;
+}
+
+#define DEF_MEM(W)                                                            \
+    static inline uint##W##_t mrd##W(Cpu *c, int seg, uint32_t off)           \
+    {                                                                         \
+        const SegCache *s = &c->seg[seg];                                     \
+        uint32_t lin = s->base + off;                                         \
+        const TlbEntry *e = &c->tlbr[(lin >> 12) & (TLB_SIZE - 1)];           \
+        if (likely(off >= s->rlo && (uint64_t)off + (W / 8 - 1) <= s->rhi &&  \
+                   tlb_hit(e, lin, W / 8))) {                                 \
+            uint##W##_t v;                                                    \
+            memcpy(&v, (const void *)(e->addend + lin), W / 8);               \
+            return v;                                                         \
+        }                                                                     \
+        return (uint##W##_t)mem_rd_slow(c, seg, off, W / 8);                  \
+    }                                                                         \
+    static inline void mwr##W(Cpu *c, int seg, uint32_t off, uint##W##_t v)   \
+    {                                                                         \
+        const SegCache *s = &c->seg[seg];                                     \
+        uint32_t lin = s->base + off;                                         \
+        const TlbEntry *e = &c->tlbw[(lin >> 12) & (TLB_SIZE - 1)];           \
+        if (likely(off >= s->wlo && (uint64_t)off + (W / 8 - 1) <= s->whi &&  \
+                   tlb_hit(e, lin, W / 8))) {                                 \
+            memcpy((void *)(e->addend + lin), &v, W / 8);                     \
+            return;                                                           \
+        }                                                                     \
+        mem_wr_slow(c, seg, off, W / 8, v);                                   \
+    }
+DEF_MEM(8)
+DEF_MEM(16)
+DEF_MEM(32)
+DEF_MEM(64)
+
+/* ---- flags (flags.c) ---- */
+uint32_t flags_arith(const Cpu *c);
+static inline uint32_t cpu_get_eflags(const Cpu *c)
+{
+    if (c->cc_op == CC_EAGER)
+        return c->eflags;
+    return (c->eflags & ~FL_ARITH) | flags_arith(c);
+}
+static inline void cpu_flags_materialize(Cpu *c)
+{
+    if (c->cc_op != CC_EAGER) {
+        c->eflags = cpu_get_eflags(c);
+        c->cc_op = CC_EAGER;
+    }
+}
+static inline bool get_cf(Cpu *c) { return cpu_get_eflags(c) & FL_CF; }
+bool cpu_cond(Cpu *c, unsigned cc);
+/* Writes EFLAGS as POPF/IRET/task switch would (mask = bits allowed). */
+void cpu_set_eflags(Cpu *c, uint32_t v, uint32_t mask);
+
+/* ---- segmentation and control transfer (seg.c) ---- */
+void seg_load_real(Cpu *c, int seg, uint16_t sel);
+void seg_load(Cpu *c, int seg, uint16_t sel);  /* MOV/POP/LxS: mode aware */
+void seg_set_cache(Cpu *c, int seg, uint16_t sel, uint32_t base, uint32_t limit, uint16_t flags);
+void seg_update_ranges(SegCache *s, int seg, bool protected_mode);
+bool seg_read_desc(Cpu *c, uint16_t sel, uint32_t d[2], int exc, bool ext);
+void cpu_set_cpl(Cpu *c, unsigned cpl);
+void far_jump(Cpu *c, uint16_t sel, uint32_t off, bool o32);
+void far_call(Cpu *c, uint16_t sel, uint32_t off, bool o32);
+void far_ret(Cpu *c, bool o32, uint16_t pop);
+void cpu_iret(Cpu *c, bool o32);
+void task_switch(Cpu *c, uint16_t sel, const uint32_t desc[2], int source, int err);
+enum { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+bool io_permitted(Cpu *c, uint16_t port, unsigned n);
+void seg_lldt(Cpu *c, uint16_t sel);
+void seg_ltr(Cpu *c, uint16_t sel);
+static inline bool cpu_pm(const Cpu *c) { return c->cr0 & CR0_PE; }
+static inline bool cpu_v86(const Cpu *c) { return c->eflags & FL_VM; }
+static inline bool cpu_pm_nonv86(const Cpu *c) { return (c->cr0 & CR0_PE) && !(c->eflags & FL_VM); }
+static inline unsigned cpu_iopl(const Cpu *c) { return (c->eflags >> 12) & 3; }
+
+/* ---- control registers, MSRs, model (cpu.c) ---- */
+void cpu_write_cr0(Cpu *c, uint32_t v);
+void cpu_write_cr3(Cpu *c, uint32_t v);
+void cpu_write_cr4(Cpu *c, uint32_t v);
+uint64_t cpu_rdtsc(Cpu *c);
+bool cpu_rdmsr(Cpu *c, uint32_t msr, uint64_t *v);
+bool cpu_wrmsr(Cpu *c, uint32_t msr, uint64_t v);
+void cpu_cpuid(Cpu *c, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *cc, uint32_t *d);
+void cpu_mode_changed(Cpu *c);   /* CS.D/SS.B/CPL/PE changed: end the block */
+
+/* ---- decoder (decode.c) ---- */
+/* Decodes one instruction at CS:eip from `bytes` (avail bytes valid).
+ * Returns length, or 0 if more bytes were needed, -1 if the instruction is
+ * longer than 15 bytes.  Sets *end when the block must end after it. */
+int decode_insn(const Cpu *c, const uint8_t *bytes, unsigned avail, bool code32, Insn *out, bool *end);
+const char *decode_name(unsigned op, unsigned reg);
+
+/* ---- stack helpers (ops_stack.c) ---- */
+void push16(Cpu *c, uint16_t v);
+void push32(Cpu *c, uint32_t v);
+uint16_t pop16(Cpu *c);
+uint32_t pop32(Cpu *c);
+static inline uint32_t sp_mask(const Cpu *c) { return c->stack32 ? 0xFFFFFFFFu : 0xFFFFu; }
+static inline uint32_t get_sp(const Cpu *c) { return c->r[REG_SP].d & sp_mask(c); }
+static inline void set_sp(Cpu *c, uint32_t v)
+{
+    if (c->stack32)
+        c->r[REG_SP].d = v;
+    else
+        c->r[REG_SP].w = (uint16_t)v;
+}
+
+/* Jump within CS: checks the limit (#GP(0)). */
+static inline void cpu_jump(Cpu *c, uint32_t target)
+{
+    if (unlikely(target > c->seg[SEG_CS].limit))
+        cpu_gp(c, 0);
+    c->next_eip = target;
+}
+
+/* Common handler for undefined opcodes. */
+void op_ud(Cpu *c, const Insn *i);
+
+/* I/O (ops_misc.c) */
+void io_check(Cpu *c, uint16_t port, unsigned n);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * cpu/mmu.c -- segment limit checks, paging, the software TLB, the slow
+ * memory paths, and tracking of physical pages that hold decoded code.
+ *
+ * Paging: 32-bit two-level tables with 4 KiB pages and, with CR4.PSE, 4 MiB
+ * pages (Intel SDM Vol. 3A 4.3).  Accessed/dirty bits are set as the walk
+ * goes (4.8); U/S and R/W are combined over both levels, supervisor writes
+ * to read-only pages are allowed unless CR0.WP (4.6).  #PF error codes and
+ * CR2 follow 4.7.  The walk is written so a PAE walker can sit beside it.
+ */
+#include "cpu_internal.h"
+
+#include <stdlib.h>
+
+enum { PTE_P = 1, PTE_W = 2, PTE_U = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80 };
+
+/* ---- physical access used by the page walker ---- */
+static uint32_t phys_rd32(Cpu *c, uint32_t pa)
+{
+    BusPage bp;
+    bus_page(c->bus, pa & ~0xFFFu, &bp);
+    if (bp.read && (pa & 3) == 0) {
+        uint32_t v;
+        memcpy(&v, bp.read + (pa & 0xFFF), 4);
+        return v;
+    }
+    return (uint32_t)bus_mem_read(c->bus, pa, 4);
+}
+
+static void phys_wr32(Cpu *c, uint32_t pa, uint32_t v)
+{
+    BusPage bp;
+    bus_page(c->bus, pa & ~0xFFFu, &bp);
+    if (code_page_tracked(c, pa >> 12))
+        code_invalidate_range(c, pa, 4);
+    if (bp.write && (pa & 3) == 0)
+        memcpy(bp.write + (pa & 0xFFF), &v, 4);
+    else
+        bus_mem_write(c->bus, pa, v, 4);
+}
+
+static _Noreturn void page_fault(Cpu *c, uint32_t lin, bool present, bool write, bool user)
+{
+    c->cr2 = lin;
+    cpu_raise(c, EXC_PF, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
+}
+
+/* Walks the tables; returns the physical address or raises #PF. */
+uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user)
+{
+    if (!c->paging)
+        return lin & c->a20_mask;
+    uint32_t pde_addr = ((c->cr3 & ~0xFFFu) | ((lin >> 20) & 0xFFC)) & c->a20_mask;
+    uint32_t pde = phys_rd32(c, pde_addr);
+    if (!(pde & PTE_P))
+        page_fault(c, lin, false, write, user);
+    bool wp = c->cr0 & CR0_WP;
+    if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
+        if ((user && !(pde & PTE_U)) || (write && !(pde & PTE_W) && (user || wp)))
+            page_fault(c, lin, true, write, user);
+        uint32_t want = PTE_A | (write ? PTE_D : 0);
+        if ((pde & want) != want)
+            phys_wr32(c, pde_addr, pde | want);
+        return ((pde & 0xFFC00000u) | (lin & 0x3FFFFF)) & c->a20_mask;
+    }
+    uint32_t pte_addr = ((pde & ~0xFFFu) | ((lin >> 10) & 0xFFC)) & c->a20_mask;
+    uint32_t pte = phys_rd32(c, pte_addr);
+    if (!(pte & PTE_P))
+        page_fault(c, lin, false, write, user);
+    uint32_t perm = pde & pte;
+    if ((user && !(perm & PTE_U)) || (write && !(perm & PTE_W) && (user || wp)))
+        page_fault(c, lin, true, write, user);
+    if (!(pde & PTE_A))
+        phys_wr32(c, pde_addr, pde | PTE_A);
+    uint32_t want = PTE_A | (write ? PTE_D : 0);
+    if ((pte & want) != want)
+        phys_wr32(c, pte_addr, pte | want);
+    return ((pte & ~0xFFFu) | (lin & 0xFFF)) & c->a20_mask;
+}
+
+/* ---- TLB ---- */
+void tlb_flush(Cpu *c)
+{
+    for (int u = 0; u < 2; u++)
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
+            c->tlb_r[u][k].tag = TLB_INVALID;
+            c->tlb_w[u][k].tag = TLB_INVALID;
+        }
+}
+
+void tlb_flush_page(Cpu *c, uint32_t lin)
+{
+    unsigned k = (lin >> 12) & (TLB_SIZE - 1);
+    for (int u = 0; u < 2; u++) {
+        c->tlb_r[u][k].tag = TLB_INVALID;
+        c->tlb_w[u][k].tag = TLB_INVALID;
+    }
+    /* A 4 MiB page may have been entered as many 4 KiB entries: INVLPG on
+     * any address inside it must drop them all (SDM Vol. 3A 4.10.4.1). */
+    if (c->cr4 & CR4_PSE) {
+        uint32_t big = lin & 0xFFC00000u;
+        for (int u = 0; u < 2; u++)
+            for (unsigned j = 0; j < TLB_SIZE; j++) {
+                if ((c->tlb_r[u][j].tag & ~0x3FFFFFull) == big)
+                    c->tlb_r[u][j].tag = TLB_INVALID;
+                if ((c->tlb_w[u][j].tag & ~0x3FFFFFull) == big)
+                    c->tlb_w[u][j].tag = TLB_INVALID;
+            }
+    }
+}
+
+void cpu_update_tlb_sel(Cpu *c)
+{
+    int u = c->cpl == 3;
+    c->tlbr = c->tlb_r[u];
+    c->tlbw = c->tlb_w[u];
+}
+
+/* Drops write entries pointing at physical page `pp` (it now holds code). */
+static void tlb_drop_writes_to(Cpu *c, uint32_t pp)
+{
+    for (int u = 0; u < 2; u++)
+        for (unsigned k = 0; k < TLB_SIZE; k++)
+            if (c->tlb_w[u][k].tag != TLB_INVALID && c->tlb_w[u][k].ppage == pp)
+                c->tlb_w[u][k].tag = TLB_INVALID;
+}
+
+static void tlb_fill(Cpu *c, uint32_t lin, uint32_t pa, bool write, bool user)
+{
+    BusPage bp;
+    uint32_t page = pa & ~0xFFFu;
+    bus_page(c->bus, page, &bp);
+    uint8_t *host = write ? bp.write : bp.read;
+    if (!host)
+        return;
+    if (write && code_page_tracked(c, pa >> 12))
+        return;
+    TlbEntry *e = &(write ? c->tlb_w : c->tlb_r)[user][(lin >> 12) & (TLB_SIZE - 1)];
+    e->tag = lin & ~0xFFFu;
+    e->addend = (uintptr_t)host - (uintptr_t)(lin & ~0xFFFu);
+    e->ppage = pa >> 12;
+}
+
+/* ---- physical byte access for the slow path ---- */
+static uint64_t phys_read(Cpu *c, uint32_t pa, unsigned n)
+{
+    BusPage bp;
+    bus_page(c->bus, pa & ~0xFFFu, &bp);
+    if (bp.read) {
+        uint64_t v = 0;
+        memcpy(&v, bp.read + (pa & 0xFFF), n);
+        return v;
+    }
+    if (n == 8)
+        return bus_mem_read(c->bus, pa, 4) | bus_mem_read(c->bus, pa + 4, 4) << 32;
+    return bus_mem_read(c->bus, pa, n);
+}
+
+static void phys_write(Cpu *c, uint32_t pa, unsigned n, uint64_t v)
+{
+    BusPage bp;
+    if (code_page_tracked(c, pa >> 12))
+        code_invalidate_range(c, pa, n);
+    bus_page(c->bus, pa & ~0xFFFu, &bp);
+    if (bp.write) {
+        memcpy(bp.write + (pa & 0xFFF), &v, n);
+        return;
+    }
+    if (n == 8) {
+        bus_mem_write(c->bus, pa, (uint32_t)v, 4);
+        bus_mem_write(c->bus, pa + 4, v >> 32, 4);
+        return;
+    }
+    bus_mem_write(c->bus, pa, v, n);
+}
+
+/* ---- linear accesses ---- */
+uint64_t lin_rd(Cpu *c, uint32_t lin, unsigned n, bool user)
+{
+    if (((lin & 0xFFF) + n) > 0x1000) {
+        /* Crosses a page: translate both before reading (SDM Vol. 3A 4.10.2). */
+        uint32_t split = 0x1000 - (lin & 0xFFF);
+        uint32_t p1 = mmu_translate(c, lin, false, user);
+        uint32_t p2 = mmu_translate(c, lin + split, false, user);
+        uint64_t v = 0;
+        for (unsigned b = 0; b < n; b++) {
+            uint32_t pa = b < split ? p1 + b : p2 + (b - split);
+            v |= phys_read(c, pa, 1) << (8 * b);
+        }
+        return v;
+    }
+    uint32_t pa = mmu_translate(c, lin, false, user);
+    tlb_fill(c, lin, pa, false, user);
+    return phys_read(c, pa, n);
+}
+
+void lin_wr(Cpu *c, uint32_t lin, unsigned n, uint64_t v, bool user)
+{
+    if (((lin & 0xFFF) + n) > 0x1000) {
+        uint32_t split = 0x1000 - (lin & 0xFFF);
+        uint32_t p1 = mmu_translate(c, lin, true, user);
+        uint32_t p2 = mmu_translate(c, lin + split, true, user);
+        for (unsigned b = 0; b < n; b++) {
+            uint32_t pa = b < split ? p1 + b : p2 + (b - split);
+            phys_write(c, pa, 1, (v >> (8 * b)) & 0xFF);
+        }
+        return;
+    }
+    uint32_t pa = mmu_translate(c, lin, true, user);
+    tlb_fill(c, lin, pa, true, user);
+    phys_write(c, pa, n, v);
+}
+
+/* ---- segment checks (SDM Vol. 3A 5.3) ---- */
+static _Noreturn void seg_fault(Cpu *c, int seg)
+{
+    cpu_raise(c, seg == SEG_SS ? EXC_SS : EXC_GP, 0);
+}
+
+void mem_probe_read(Cpu *c, int seg, uint32_t off, unsigned n)
+{
+    const SegCache *s = &c->seg[seg];
+    if (off < s->rlo || (uint64_t)off + n - 1 > s->rhi)
+        seg_fault(c, seg);
+}
+
+void mem_probe_write(Cpu *c, int seg, uint32_t off, unsigned n)
+{
+    const SegCache *s = &c->seg[seg];
+    if (off < s->wlo || (uint64_t)off + n - 1 > s->whi)
+        seg_fault(c, seg);
+    uint32_t lin = s->base + off;
+    bool user = c->cpl == 3;
+    mmu_translate(c, lin, true, user);
+    if (((lin & 0xFFF) + n) > 0x1000)
+        mmu_translate(c, (lin | 0xFFF) + 1, true, user);
+}
+
+uint64_t mem_rd_slow(Cpu *c, int seg, uint32_t off, unsigned n)
+{
+    mem_probe_read(c, seg, off, n);
+    return lin_rd(c, c->seg[seg].base + off, n, c->cpl == 3);
+}
+
+void mem_wr_slow(Cpu *c, int seg, uint32_t off, unsigned n, uint64_t v)
+{
+    const SegCache *s = &c->seg[seg];
+    if (off < s->wlo || (uint64_t)off + n - 1 > s->whi)
+        seg_fault(c, seg);
+    lin_wr(c, s->base + off, n, v, c->cpl == 3);
+}
+
+/* ---- decoded-code tracking ---- */
+bool code_page_tracked(Cpu *c, uint32_t ppage)
+{
+    return ppage < c->tracked_pages && c->code_chunks[ppage] != 0;
+}
+
+static unsigned block_hash(uint32_t phys)
+{
+    return (phys ^ (phys >> BLOCK_HASH_BITS) ^ (phys >> 7)) & ((1u << BLOCK_HASH_BITS) - 1);
+}
+
+static void hash_unlink(Cpu *c, Block *b)
+{
+    Block **pp = &c->hash[block_hash(b->phys)];
+    while (*pp && *pp != b)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = b->hnext;
+}
+
+static void code_invalidate_page(Cpu *c, uint32_t pp)
+{
+    for (Block *b = c->page_blocks[pp]; b; b = b->pnext)
+        hash_unlink(c, b);
+    c->page_blocks[pp] = NULL;
+    c->code_chunks[pp] = 0;
+    c->brk = 1; /* the running block may be one of them */
+}
+
+void code_invalidate_range(Cpu *c, uint64_t paddr, uint64_t len)
+{
+    if (len == 0)
+        return;
+    uint64_t end = paddr + len - 1;
+    for (uint64_t pp = paddr >> 12; pp <= end >> 12 && pp < c->tracked_pages; pp++) {
+        uint64_t chunks = c->code_chunks[pp];
+        if (!chunks)
+            continue;
+        uint64_t lo = pp << 12 > paddr ? 0 : (paddr & 0xFFF) >> 6;
+        uint64_t hi = ((pp << 12) | 0xFFF) < end ? 63 : (end & 0xFFF) >> 6;
+        uint64_t mask = (hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
+        if (chunks & mask)
+            code_invalidate_page(c, (uint32_t)pp);
+    }
+}
+
+void code_mark(Cpu *c, uint32_t phys, unsigned len)
+{
+    uint32_t pp = phys >> 12;
+    if (pp >= c->tracked_pages || len == 0)
+        return;
+    unsigned lo = (phys & 0xFFF) >> 6, hi = ((phys & 0xFFF) + len - 1) >> 6;
+    if (hi > 63)
+        hi = 63;
+    uint64_t mask = (hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
+    if (c->code_chunks[pp] == 0)
+        tlb_drop_writes_to(c, pp);
+    c->code_chunks[pp] |= mask;
+}
+
+void code_flush_all(Cpu *c)
+{
+    memset(c->hash, 0, sizeof c->hash);
+    if (c->tracked_pages) {
+        memset(c->page_blocks, 0, c->tracked_pages * sizeof *c->page_blocks);
+        memset(c->code_chunks, 0, c->tracked_pages * sizeof *c->code_chunks);
+    }
+    c->arena_used = 0;
+    c->brk = 1;
+}
+
+/* Finds a cached block. */
+Block *code_lookup(Cpu *c, uint32_t phys, bool code32);
+Block *code_lookup(Cpu *c, uint32_t phys, bool code32)
+{
+    for (Block *b = c->hash[block_hash(phys)]; b; b = b->hnext)
+        if (b->phys == phys && b->code32 == code32)
+            return b;
+    return NULL;
+}
+
+/* Registers a freshly built block. */
+void code_insert(Cpu *c, Block *b);
+void code_insert(Cpu *c, Block *b)
+{
+    unsigned h = block_hash(b->phys);
+    b->hnext = c->hash[h];
+    c->hash[h] = b;
+    uint32_t pp = b->phys >> 12;
+    if (pp < c->tracked_pages) {
+        b->pnext = c->page_blocks[pp];
+        c->page_blocks[pp] = b;
+        code_mark(c, b->phys, b->bytes);
+    } else {
+        b->pnext = NULL;
+    }
+}
