@@ -12,6 +12,7 @@ out=${QEMU_OUT:-/tmp/vsx-guest-qemu}
 mkdir -p "$out"
 QEMU_KNOWN="
 seglimit: TCG does not check segment limits, types or null selectors on data accesses
+debuggd: TCG does not implement DR7.GD general-detect faults
 v86vme: TCG does not implement CR4.VME interrupt redirection (INT n in V86 with IOPL<3 always #GPs)
 "
 if ! command -v qemu-system-i386 >/dev/null || ! command -v nasm >/dev/null; then
