@@ -226,6 +226,14 @@ void ui_window_present(UiWindow *w, const VgaFrame *f)
     w->need_present = false;
 }
 
+void ui_window_picture_rect(UiWindow *w, int *x, int *y, int *width, int *height)
+{
+    int wx, wy;
+    SDL_GetWindowPosition(w->win, &wx, &wy);
+    SDL_Rect r = w->tex ? dest_rect(w) : (SDL_Rect){0, 0, 0, 0};
+    *x = wx + r.x, *y = wy + r.y, *width = r.w, *height = r.h;
+}
+
 void ui_window_set_paused(UiWindow *w, bool paused)
 {
     w->paused = paused;

@@ -26,5 +26,7 @@ void ui_window_close(UiWindow *w);
 void ui_window_present(UiWindow *w, const VgaFrame *f);
 UiAction ui_window_events(UiWindow *w, int wait_ms);
 void ui_window_set_paused(UiWindow *w, bool paused);
+/* Where the picture is on the screen (for the Xvfb capture test). */
+void ui_window_picture_rect(UiWindow *w, int *x, int *y, int *width, int *height);
 
 #endif

@@ -1,0 +1,172 @@
+#!/bin/sh
+# 60-video: the VGA/VBE and the front ends end to end.
+#  - The SDL window under Xvfb shows exactly the pixels of vsx's own PNG.
+#  - Guest programs (tests/video/*.asm, boot sectors; each checked on QEMU:
+#    same picture) draw through the VGA BIOS and the hardware registers;
+#    vsx's screenshot must equal the picture tests/bin/vga_expect computes.
+#  - The welcome VM shows its screen and echoes scripted keys.
+#  - Front-end exits: --timeout gives 124, SIGTERM 143, SIGUSR1 screenshots.
+: "${VSX:=./vsx}" "${BUILD:=build}" "${VSX_TESTS:=tests}"
+t=$(mktemp -d /tmp/vsx-video.XXXXXX)
+xpid=
+cleanup() {
+    [ -n "$xpid" ] && kill "$xpid" 2>/dev/null
+    rm -rf "$t"
+}
+trap cleanup EXIT
+pass() { echo "PASS video.$1"; }
+fail() { echo "FAIL video.$1: $2"; }
+skip() { echo "SKIP video.$1: $2"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Number of differing pixels between two images of the same size ("" if
+# the sizes differ or ImageMagick failed).
+diff_pixels() {
+    compare -metric AE "$1" "$2" null: 2>&1 | grep -E '^[0-9]+$'
+}
+
+# ---------------------------------------------------------------- window
+start_xvfb() {
+    for n in 91 92 93 94 95 96 97 98 99; do
+        [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ] && continue
+        Xvfb :$n -screen 0 1024x768x24 -nolisten tcp >"$t/xvfb.log" 2>&1 &
+        xpid=$!
+        i=0
+        while [ $i -lt 50 ] && [ ! -e /tmp/.X11-unix/X$n ]; do sleep 0.1; i=$((i + 1)); done
+        if [ -e /tmp/.X11-unix/X$n ]; then display=:$n; return 0; fi
+        kill "$xpid" 2>/dev/null; xpid=
+    done
+    return 1
+}
+
+window_test() {
+    name=window_matches_png
+    vw=$BUILD/tests/vga_window
+    if [ ! -x "$vw" ]; then skip $name "$vw is not built"; return; fi
+    if ! have Xvfb || ! have import; then skip $name "needs xvfb and imagemagick (make test-deps)"; return; fi
+    if ! start_xvfb; then skip $name "Xvfb did not start: $(tail -1 "$t/xvfb.log")"; return; fi
+    mkfifo "$t/win.in"
+    DISPLAY=$display "$vw" vbe640 "$t/own.png" --window <"$t/win.in" >"$t/win.out" 2>&1 &
+    wpid=$!
+    exec 3>"$t/win.in"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^READY' "$t/win.out"; do sleep 0.1; i=$((i + 1)); done
+    set -- $(grep '^READY' "$t/win.out")
+    if [ "$1" = READY ]; then
+        import -display "$display" -window root -crop "${4}x${5}+${2}+${3}" +repage "$t/shot.png" 2>"$t/import.err"
+    fi
+    exec 3>&-
+    wait "$wpid"
+    if [ "$1" != READY ]; then
+        fail $name "the window did not come up: $(tail -1 "$t/win.out")"
+    elif [ "$4x$5" != 640x480 ]; then
+        fail $name "picture is ${4}x${5} on screen, want 640x480 (1:1)"
+    elif [ "$(diff_pixels "$t/shot.png" "$t/own.png")" != 0 ]; then
+        fail $name "screen capture differs from vsx's PNG in $(diff_pixels "$t/shot.png" "$t/own.png") pixels"
+    else
+        pass $name
+    fi
+    kill "$xpid" 2>/dev/null
+    wait "$xpid" 2>/dev/null
+    xpid=
+}
+
+# ---------------------------------------------------------------- guests
+# run_guest NAME IMAGE [vsx options...]: boots IMAGE from floppy, headless.
+run_guest() {
+    n=$1 img=$2
+    shift 2
+    timeout 300 "$VSX" run --headless --timeout 120 --memory 32M --fda "$img" --boot floppy \
+        --screenshot "$t/$n.png" --screen-text "$t/$n.txt" "$@" >"$t/$n.out" 2>&1
+}
+
+guest_test() { # NAME: tests/video/NAME.asm against vga_expect NAME
+    n=$1 name=guest_$1
+    nasm -f bin -I "$VSX_TESTS/video/" -o "$t/$n.img" "$VSX_TESTS/video/$n.asm" 2>"$t/$n.nasm" ||
+        { fail $name "nasm: $(head -1 "$t/$n.nasm")"; return; }
+    truncate -s 1474560 "$t/$n.img"
+    "$BUILD/tests/vga_expect" "$n" "$t/$n.want.png" || { fail $name "vga_expect failed"; return; }
+    run_guest "$n" "$t/$n.img"
+    st=$?
+    if [ $st -ne 1 ]; then
+        fail $name "exit status $st, want 1 (exit port 0): $(tail -1 "$t/$n.out")"
+        return
+    fi
+    got=$t/$n.png
+    if [ "$n" = text ]; then # row 0 is BIOS-font text: compared as text instead
+        convert "$got" -fill black -draw "rectangle 0,0 719,15" "$t/$n.cmp.png"
+        got=$t/$n.cmp.png
+        if ! head -1 "$t/$n.txt" | grep -q '^vsx video text test$'; then
+            fail $name "text row 0 is '$(head -1 "$t/$n.txt")'"
+            return
+        fi
+    fi
+    d=$(diff_pixels "$got" "$t/$n.want.png")
+    if [ "$d" = 0 ]; then
+        pass $name
+    else
+        fail $name "screenshot differs from the expected picture in ${d:-all (size $(identify -format %wx%h "$t/$n.png" 2>/dev/null))} pixels"
+    fi
+}
+
+welcome_test() {
+    bin=$BUILD/roms/default_vm.bin
+    [ -e "$bin" ] || { skip welcome "$bin is not built"; return; }
+    cp "$bin" "$t/welcome.img" && truncate -s 1474560 "$t/welcome.img"
+    run_guest welcome "$t/welcome.img" --timeout 30 --keys '20s:"Hello, vsx!"'
+    st=$?
+    if [ $st -ne 124 ]; then fail welcome "exit status $st, want 124 (timeout)"; return; fi
+    for want in 'a whole x86 PC in one program' 'CPU *[A-Za-z]' 'Memory *[0-9]+ MiB usable' \
+        'image  = disk.vhd' 'Hello, vsx!' 'scan 02 ascii 21'; do
+        if ! grep -Eq "$want" "$t/welcome.txt"; then
+            fail welcome "screen lacks '$want'"
+            return
+        fi
+    done
+    if [ "$(identify -format %wx%h "$t/welcome.png" 2>/dev/null)" != 720x400 ]; then
+        fail welcome "screenshot is not 720x400"
+        return
+    fi
+    pass welcome
+}
+
+signal_tests() {
+    printf '[vm]\nname = sig test\nmemory = 16M\n' >"$t/sig.vsx"
+    "$VSX" run --headless --timeout 1 "$t/sig.vsx" >"$t/to.out" 2>&1
+    st=$?
+    [ $st -eq 124 ] && pass timeout_status || fail timeout_status "exit $st, want 124"
+
+    mkdir -p "$t/shots"
+    "$VSX" run --headless --set "display.screenshot_dir=$t/shots" --timeout 600 "$t/sig.vsx" \
+        >"$t/sig.out" 2>&1 &
+    vpid=$!
+    sleep 3
+    kill -USR1 $vpid 2>/dev/null
+    i=0
+    while [ $i -lt 50 ] && ! ls "$t/shots"/sig-test-*.png >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+    kill -TERM $vpid 2>/dev/null
+    wait $vpid
+    st=$?
+    [ $st -eq 143 ] && pass sigterm_status || fail sigterm_status "exit $st, want 143"
+    if ls "$t/shots"/sig-test-*.png >/dev/null 2>&1; then
+        pass sigusr1_screenshot
+    else
+        fail sigusr1_screenshot "no sig-test-*.png in the screenshot folder ($(tail -1 "$t/sig.out"))"
+    fi
+}
+
+window_test
+if ! have nasm || ! have compare; then
+    skip guests "needs nasm and imagemagick (make test-deps)"
+elif [ ! -x "$VSX" ]; then
+    skip guests "$VSX is not built"
+elif [ ! -x "$BUILD/tests/vga_expect" ]; then
+    skip guests "$BUILD/tests/vga_expect is not built"
+else
+    for g in mode13 modex text vbe; do
+        guest_test $g
+    done
+    welcome_test
+    signal_tests
+fi
+exit 0
