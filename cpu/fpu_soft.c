@@ -467,19 +467,18 @@ Float80 fpu_rem(FpuEnv *env, Float80 a, Float80 b, bool ieee, unsigned *quotient
     *quotient = FPU_REM_NO_QUOTIENT;
     *partial = false;
     env->round_up = false;
-    if (check_two(env, a, b, &r))
+    if (check_two_nan(env, a, b, &r))
         return r;
     FpuClass ca = fpu_classify(a), cb = fpu_classify(b);
     if (ca == FPU_CLASS_INF || cb == FPU_CLASS_ZERO)
-        return invalid(env);
+        return invalid(env);   /* before any DE (host x87) */
+    if (ca == FPU_CLASS_DENORMAL || cb == FPU_CLASS_DENORMAL)
+        env->flags |= FPU_DE;
     if (ca == FPU_CLASS_ZERO || cb == FPU_CLASS_INF) {
         *quotient = 0;
-        if (ca == FPU_CLASS_DENORMAL) {
-            int32_t e;
-            uint64_t m = normalize(a, &e);
-            return fpu_round_pack(env, sign_of(a), e, (u128)m << 64, 64);
-        }
-        return a;
+        if (exp_of(a) == 0 && (a.mant & FPU_J_BIT))
+            a.sign_exp |= 1;   /* a pseudo-denormal comes back normalized */
+        return a;              /* a true denormal comes back unchanged */
     }
     bool sa = sign_of(a);
     int32_t ea, eb;
