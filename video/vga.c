@@ -36,9 +36,29 @@ unsigned vga_vbe_bytes_per_pixel(const Vga *vga)
     return (vga->r.vbe[VBE_BPP] + 7) / 8;
 }
 
+/* Bytes of video memory per scan line.  4 bpp modes are planar: virt_width/8
+ * bytes in each of the four interleaved planes. */
 uint32_t vga_vbe_line_bytes(const Vga *vga)
 {
+    if (vga->r.vbe[VBE_BPP] == 4)
+        return vga->r.vbe[VBE_VIRT_WIDTH] / 2u;
     return (uint32_t)vga->r.vbe[VBE_VIRT_WIDTH] * vga_vbe_bytes_per_pixel(vga);
+}
+
+/* Packed VBE modes bypass the VGA data path: the 64 KiB window at A0000
+ * shows VRAM at BANK * 64 KiB.  4 bpp modes keep the planar path. */
+static bool vga_vbe_packed(const Vga *vga)
+{
+    return vga_vbe_enabled(vga) && vga->r.vbe[VBE_BPP] != 4;
+}
+
+/* Plane offsets: 64 KiB per plane on the VGA; a planar VBE mode adds the
+ * bank and reaches all of VRAM. */
+static uint32_t vga_plane_offset(const Vga *vga, uint32_t off)
+{
+    if (vga_vbe_enabled(vga))
+        return ((uint32_t)vga->r.vbe[VBE_BANK] * 0x10000u + off) & (vga->vram_size / 4 - 1);
+    return off & (VGA_PLANE_SIZE - 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -59,7 +79,6 @@ static bool vga_window(const Vga *vga, uint32_t addr, uint32_t *off)
 
 static uint32_t vga_load_latch(Vga *vga, uint32_t plane_off)
 {
-    plane_off &= VGA_PLANE_SIZE - 1;
     uint32_t v;
     memcpy(&v, vga->vram + plane_off * 4, 4);
     vga->r.latch = v;
@@ -84,7 +103,7 @@ static uint8_t vga_color_compare(const Vga *vga)
 
 static uint8_t vga_mem_read8(Vga *vga, uint32_t addr)
 {
-    if (vga_vbe_enabled(vga)) {
+    if (vga_vbe_packed(vga)) {
         uint32_t off = (uint32_t)vga->r.vbe[VBE_BANK] * 0x10000u + (addr & 0xFFFF);
         return addr < 0x10000 && off < vga->vram_size ? vga->vram[off] : 0xFF;
     }
@@ -103,7 +122,7 @@ static uint8_t vga_mem_read8(Vga *vga, uint32_t addr)
         plane = vga->r.gc[4] & 3;
         plane_off = off;
     }
-    uint32_t latch = vga_load_latch(vga, plane_off);
+    uint32_t latch = vga_load_latch(vga, vga_plane_offset(vga, plane_off));
     if (vga->r.gc[5] & 0x08)
         return vga_color_compare(vga);
     return latch_plane(latch, plane);
@@ -166,7 +185,7 @@ static uint32_t vga_write_data(Vga *vga, uint8_t value)
 
 static void vga_mem_write8(Vga *vga, uint32_t addr, uint8_t value)
 {
-    if (vga_vbe_enabled(vga)) {
+    if (vga_vbe_packed(vga)) {
         uint32_t off = (uint32_t)vga->r.vbe[VBE_BANK] * 0x10000u + (addr & 0xFFFF);
         if (addr < 0x10000 && off < vga->vram_size) {
             vga->vram[off] = value;
@@ -186,7 +205,7 @@ static void vga_mem_write8(Vga *vga, uint32_t addr, uint8_t value)
         planes &= (off & 1) ? 0x0A : 0x05;
         plane_off = off & ~1u;
     }
-    plane_off &= VGA_PLANE_SIZE - 1;
+    plane_off = vga_plane_offset(vga, plane_off);
     uint32_t v = vga_write_data(vga, value);
     uint8_t *cell = vga->vram + plane_off * 4;
     for (unsigned p = 0; p < 4; p++)
@@ -422,7 +441,7 @@ static uint16_t vbe_read_reg(Vga *vga)
 
 static bool vbe_bpp_valid(unsigned bpp)
 {
-    return bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+    return bpp == 4 || bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
 }
 
 /* Clamps the mode to what fits in VRAM and derives the virtual height, as

@@ -375,6 +375,19 @@ static uint32_t vbe_pixel(const Vga *vga, const uint8_t *p, unsigned bpp)
     }
 }
 
+/* 4 bpp VBE modes (SeaBIOS sets VGA mode 6Ah first): 16-colour planar
+ * pixels through the attribute controller, like mode 12h. */
+static void vbe_planar_row(const uint8_t *src, const uint32_t attr_rgb[16], uint32_t *out, int width)
+{
+    for (int x = 0; x < width; x++) {
+        const uint8_t *p = src + (size_t)(x / 8) * 4;
+        unsigned sh = 7 - (unsigned)(x & 7);
+        unsigned v = ((p[0] >> sh) & 1) | ((p[1] >> sh) & 1) << 1 |
+                     ((p[2] >> sh) & 1) << 2 | ((p[3] >> sh) & 1) << 3;
+        out[x] = attr_rgb[v];
+    }
+}
+
 /* The LFB is written by the CPU straight into host memory, so changes are
  * found by comparing each visible line with the bytes scanned last time. */
 static void render_vbe(Vga *vga, RenderCtx *rc)
@@ -391,7 +404,10 @@ static void render_vbe(Vga *vga, RenderCtx *rc)
         vga->snapshot = s, vga->snapshot_cap = need;
         rc->full = true;
     }
-    uint64_t start = (uint64_t)r[VBE_Y_OFFSET] * line + (uint64_t)r[VBE_X_OFFSET] * bytes;
+    if (bpp == 4)                            /* planar: 8 pixels per 4 bytes */
+        row_bytes = (size_t)r[VBE_XRES] / 2;
+    uint64_t xoff = bpp == 4 ? (uint64_t)r[VBE_X_OFFSET] / 8 * 4 : (uint64_t)r[VBE_X_OFFSET] * bytes;
+    uint64_t start = (uint64_t)r[VBE_Y_OFFSET] * line + xoff;
     for (int y = 0; y < rc->g.height; y++) {
         uint64_t off = start + (uint64_t)y * line;
         if (off + row_bytes > vga->vram_size)
@@ -402,8 +418,11 @@ static void render_vbe(Vga *vga, RenderCtx *rc)
             continue;
         memcpy(snap, src, row_bytes);
         uint32_t *out = vga->pixels + (size_t)y * (size_t)rc->g.width;
-        for (int x = 0; x < rc->g.width; x++)
-            out[x] = vbe_pixel(vga, src + (size_t)x * bytes, bpp);
+        if (bpp == 4)
+            vbe_planar_row(src, rc->ts.attr_rgb, out, rc->g.width);
+        else
+            for (int x = 0; x < rc->g.width; x++)
+                out[x] = vbe_pixel(vga, src + (size_t)x * bytes, bpp);
         if (y < rc->y0)
             rc->y0 = y;
         rc->y1 = y + 1;

@@ -532,3 +532,36 @@ TEST(vga, save_load_roundtrip)
     CHECK_EQ(px(&f, 5, 0), rgb6(10, 20, 30));
     rig_close(&r);
 }
+
+/* 4 bpp VBE modes keep the planar data path (SeaBIOS programs VGA mode 6Ah
+ * and then DISPI bpp 4); the bank register extends the plane offset. */
+TEST(vbe, planar_4bpp_banked)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode12);
+    load_ega_dac(&r);
+    dispi(&r, 1, 800), dispi(&r, 2, 600), dispi(&r, 3, 4);
+    dispi(&r, 4, 0x01);
+    CHECK_EQ(dispi_read(&r, 6), 800);
+    idx(&r, 0x3CE, 0, 9), idx(&r, 0x3CE, 1, 0x0F);
+    wr8(&r, 0xA0000 + 100 * 100 + 2, 0);      /* pixels 16-23 of line 100 */
+    dispi(&r, 5, 1);                          /* bank 1: plane offset 64K.. */
+    wr8(&r, 0xA0000 + (70000 - 65536), 0);    /* beyond 64 KiB of a plane */
+    idx(&r, 0x3CE, 1, 0);
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    CHECK_EQ(f.width, 800);
+    CHECK_EQ(f.height, 600);
+    CHECK_EQ(px(&f, 15, 100), ega_rgb(0));
+    CHECK_EQ(px(&f, 16, 100), ega_rgb(57));
+    CHECK_EQ(px(&f, 23, 100), ega_rgb(57));
+    CHECK_EQ(px(&f, 24, 100), ega_rgb(0));
+    /* read back through bank 1 with read mode 0, plane 0 */
+    idx(&r, 0x3CE, 4, 0);
+    CHECK_EQ(rd8(&r, 0xA0000 + (70000 - 65536)), 0xFF);
+    dispi(&r, 5, 0);
+    CHECK_EQ(rd8(&r, 0xA0000 + (70000 - 65536)), 0x00);
+    rig_close(&r);
+}
