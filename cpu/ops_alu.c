@@ -435,7 +435,7 @@ static void shift_any(Cpu *c, const Insn *i, unsigned n, unsigned kind)
     case SH_SHR:
         r = cnt >= bits ? 0 : a >> cnt;
         f = cnt <= bits && ((a >> (cnt - 1)) & 1) ? FL_CF : 0;
-        if (a & sign)
+        if ((a >> (cnt - 1)) & sign) /* OF from the last one-bit step */
             f |= FL_OF;
         break;
     default: { /* SAR */
@@ -662,12 +662,13 @@ static void op_daa(Cpu *c, const Insn *i)
     (void)i;
     uint32_t f = cpu_get_eflags(c);
     uint8_t al = R8(c, 0), old = al;
-    bool cf = f & FL_CF, af = false;
+    bool old_cf = f & FL_CF, cf = false, af = false;
     if ((al & 0xF) > 9 || (f & FL_AF)) {
+        cf = old_cf || al > 0xF9; /* carry out of AL + 6 */
         al += 6;
         af = true;
     }
-    if (old > 0x99 || cf) {
+    if (old > 0x99 || old_cf) {
         al += 0x60;
         cf = true;
     } else {
@@ -681,12 +682,13 @@ static void op_das(Cpu *c, const Insn *i)
     (void)i;
     uint32_t f = cpu_get_eflags(c);
     uint8_t al = R8(c, 0), old = al;
-    bool cf = f & FL_CF, af = false;
+    bool old_cf = f & FL_CF, cf = false, af = false;
     if ((al & 0xF) > 9 || (f & FL_AF)) {
+        cf = old_cf || al < 6; /* borrow out of AL - 6 */
         al -= 6;
         af = true;
     }
-    if (old > 0x99 || cf) {
+    if (old > 0x99 || old_cf) {
         al -= 0x60;
         cf = true;
     }
