@@ -366,8 +366,10 @@ static void vga_crtc_write(Vga *vga, uint8_t v)
     if (vga->r.crtc[i] == v)
         return;
     vga->r.crtc[i] = v;
-    /* cursor moves redraw only through the blink logic; all else: geometry */
-    vga->full_redraw = true;
+    /* the cursor (CR0A/0B shape, CR0E/0F place) redraws only the lines it
+     * leaves and enters (vga_render compares); all else: everything */
+    if (i != 0x0A && i != 0x0B && i != 0x0E && i != 0x0F)
+        vga->full_redraw = true;
 }
 
 static void vga_port_write(Vga *vga, uint16_t port, uint8_t v)

@@ -64,6 +64,7 @@ struct Vga {
     uint8_t *snapshot;       /* VBE: last scanned bytes of each visible line */
     size_t snapshot_cap;
     uint64_t mode_key;       /* geometry hash: a change forces a redraw */
+    uint32_t cursor_key;     /* cursor shape and place last drawn */
 };
 
 /* vga.c */

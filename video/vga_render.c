@@ -310,7 +310,8 @@ static int vga_blink_phase(Vga *vga)
 
 typedef struct RenderCtx {
     VgaGeom g;
-    bool full, blink_changed;
+    bool full, blink_changed, cursor_changed;
+    uint32_t old_cursor, new_cursor; /* character addresses */
     TextState ts;
     uint32_t *tmp;          /* one line with panning slack */
     int y0, y1;             /* dirty rows */
@@ -324,6 +325,9 @@ static void render_vga_line(Vga *vga, RenderCtx *rc, const VgaLine *ln, int y)
     bool need = rc->full || vga_range_dirty(vga, a0, a1);
     if (!need && g->kind == KIND_TEXT && rc->blink_changed)
         need = text_line_blinks(vga, g, ln);
+    if (!need && g->kind == KIND_TEXT && rc->cursor_changed)
+        need = rc->old_cursor - ln->ma <= (uint32_t)g->cols ||
+               rc->new_cursor - ln->ma <= (uint32_t)g->cols;
     if (!need)
         return;
     int pan = ln->below_split && (vga->r.ar[0x10] & 0x20) ? 0 : g->pan;
@@ -444,6 +448,11 @@ static void render_prepare(Vga *vga, RenderCtx *rc)
     if (vga_resize(vga, rc->g.width, rc->g.height) || geom_key(&rc->g) != vga->mode_key)
         rc->full = true;
     vga->mode_key = geom_key(&rc->g);
+    const uint8_t *c = vga->r.crtc;
+    uint32_t ckey = (uint32_t)c[0x0A] << 24 | (uint32_t)c[0x0B] << 16 | (uint32_t)c[0x0E] << 8 | c[0x0F];
+    rc->cursor_changed = ckey != vga->cursor_key;
+    rc->old_cursor = vga->cursor_key & 0xFFFF, rc->new_cursor = ckey & 0xFFFF;
+    vga->cursor_key = ckey;
     int phase = vga_blink_phase(vga);
     rc->blink_changed = phase != vga->blink_phase;
     vga->blink_phase = phase;

@@ -565,3 +565,23 @@ TEST(vbe, planar_4bpp_banked)
     CHECK_EQ(rd8(&r, 0xA0000 + (70000 - 65536)), 0x00);
     rig_close(&r);
 }
+
+TEST(vga, cursor_move_redraws_two_rows)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode3);
+    load_ega_dac(&r);
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    idx(&r, 0x3D4, 0x0E, 0x03), idx(&r, 0x3D4, 0x0F, 0x25); /* 805: row 10 */
+    vga_render(r.vga, &f);
+    CHECK(f.dirty_y0 <= 10 * 16 && f.dirty_y1 >= 11 * 16);
+    CHECK(f.dirty_y1 - f.dirty_y0 <= 11 * 16);               /* rows 0..10 at most */
+    idx(&r, 0x3D4, 0x0F, 0xC5);                              /* 965: row 12 */
+    vga_render(r.vga, &f);
+    CHECK(f.dirty_y0 >= 10 * 16 && f.dirty_y1 <= 13 * 16);
+    CHECK(f.dirty_y1 > f.dirty_y0);
+    rig_close(&r);
+}
