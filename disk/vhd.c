@@ -365,6 +365,46 @@ static int vhd_write_bat_entry(Vhd *v, uint32_t block)
     return vhd_pwrite(v->fd, e, 4, v->header.table_offset + (uint64_t)block * 4);
 }
 
+/* Bitmap bits of sectors whose data is written but not yet known durable
+ * are held in memory (reads use them at once) and written out, after an
+ * fdatasync, in batches: on flush, on close, after any block allocation's
+ * sync, or once VHD_DIRTY_MAX blocks or VHD_DIRTY_WRITES writes are pending.
+ * Data always reaches the file before the bits that make it visible, so a
+ * crash shows each sector's old or new contents; a write not yet flushed
+ * may come back old, as with a disk's write cache. */
+static int vhd_write_dirty_bitmaps(Vhd *v)
+{
+    for (uint32_t i = 0; i < v->ndirty; i++) {
+        uint32_t b = v->dirty[i];
+        int r = vhd_pwrite(v->fd, v->bitmaps[b], v->bitmap_bytes, vhd_block_offset(v, b));
+        if (r)
+            return r;
+    }
+    v->ndirty = 0;
+    v->dirty_writes = 0;
+    return 0;
+}
+
+static int vhd_flush_bitmaps(Vhd *v)
+{
+    if (v->ndirty == 0)
+        return 0;
+    int r = vhd_sync(v);
+    return r ? r : vhd_write_dirty_bitmaps(v);
+}
+
+static int vhd_mark_dirty(Vhd *v, uint32_t block)
+{
+    uint32_t i = 0;
+    while (i < v->ndirty && v->dirty[i] != block)
+        i++;
+    if (i == v->ndirty)
+        v->dirty[v->ndirty++] = block;
+    if (v->ndirty >= VHD_DIRTY_MAX || ++v->dirty_writes >= VHD_DIRTY_WRITES)
+        return vhd_flush_bitmaps(v);
+    return 0;
+}
+
 /* A new block at next_alloc, in the order that keeps the file valid at
  * every instant: footer past the block (extending the file), then data and
  * bitmap, fdatasync, then the BAT entry. */
@@ -398,6 +438,8 @@ static int vhd_alloc_block(Vhd *v, uint32_t block, uint32_t s, const uint8_t *bu
         r = vhd_pwrite(v->fd, bm, v->bitmap_bytes, pos);
     if (r == 0)
         r = vhd_sync(v);
+    if (r == 0) /* that sync made pending data durable too */
+        r = vhd_write_dirty_bitmaps(v);
     if (r == 0) {
         v->bat[block] = (uint32_t)(pos / 512);
         r = vhd_write_bat_entry(v, block);
@@ -417,8 +459,8 @@ static int vhd_alloc_block(Vhd *v, uint32_t block, uint32_t s, const uint8_t *bu
     return 0;
 }
 
-/* Writes into an allocated block: data first, then (after a sync) the
- * bitmap bytes whose bits change. */
+/* Writes into an allocated block: data now, the bits that make it visible
+ * later (see vhd_write_dirty_bitmaps). */
 static int vhd_write_existing(Vhd *v, uint32_t block, uint32_t s, const uint8_t *buf, uint32_t n)
 {
     uint8_t *bm;
@@ -433,25 +475,11 @@ static int vhd_write_existing(Vhd *v, uint32_t block, uint32_t s, const uint8_t 
         missing = !vhd_bit(bm, s + i);
     if (!missing)
         return 0;
-    r = vhd_sync(v);
-    if (r)
-        return r;
-    uint8_t *nb = malloc(v->bitmap_bytes);
-    if (!nb)
-        return -ENOMEM;
-    memcpy(nb, bm, v->bitmap_bytes);
+    if (bm == v->ones) /* cannot happen: all bits are set; keep the buffer shared */
+        return 0;
     for (uint32_t i = 0; i < n; i++)
-        vhd_set_bit(nb, s + i);
-    uint32_t first = s / 8, last = (s + n - 1) / 8;
-    r = vhd_pwrite(v->fd, nb + first, last - first + 1, base + first);
-    if (r) {
-        free(nb);
-        return r;
-    }
-    if (bm != v->ones)
-        free(bm);
-    v->bitmaps[block] = nb;
-    return 0;
+        vhd_set_bit(bm, s + i);
+    return vhd_mark_dirty(v, block);
 }
 
 static int vhd_write_in_block(Vhd *v, uint64_t lba, const uint8_t *buf, uint32_t n)
@@ -493,13 +521,16 @@ static int vhd_flush(BlockDev *bd)
     Vhd *v = bd->priv;
     if (bd->readonly)
         return 0;
-    return fdatasync(v->fd) ? -errno : 0;
+    int r = vhd_flush_bitmaps(v);
+    if (r == 0 && fdatasync(v->fd) != 0)
+        r = -errno;
+    return r;
 }
 
 static void vhd_close(BlockDev *bd)
 {
     Vhd *v = bd->priv;
-    if (!bd->readonly)
+    if (!bd->readonly && vhd_flush_bitmaps(v) == 0)
         vhd_sync(v);
     vhd_free(v);
 }

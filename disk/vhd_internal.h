@@ -42,6 +42,8 @@
 #define VHD_EPOCH_UNIX 946684800ll       /* 2000-01-01 00:00:00 UTC */
 #define VHD_MAX_CHAIN 32
 #define VHD_LOCATORS 8
+#define VHD_DIRTY_MAX 64      /* blocks with unwritten bitmap bits */
+#define VHD_DIRTY_WRITES 256  /* writes before the bits are written anyway */
 
 /* Platform codes of parent locators (specification, "Parent Locator Entry"). */
 #define VHD_PLAT_W2RU 0x57327275u /* "W2ru": relative path, UTF-16LE */
@@ -121,6 +123,8 @@ struct Vhd {
     uint32_t bitmap_bytes; /* padded to 512 */
     uint8_t **bitmaps;     /* lazily read, per block */
     uint8_t *ones;         /* shared all-ones bitmap (never written to) */
+    uint32_t dirty[VHD_DIRTY_MAX];    /* blocks whose bitmap has bits not yet on disk */
+    uint32_t ndirty, dirty_writes;
     uint64_t meta_end;     /* end of footer copy, header, BAT, locators */
     uint64_t next_alloc;   /* where the next block goes */
     Vhd *parent;

@@ -306,9 +306,7 @@ static int vhd_cmd_convert(int argc, char **argv)
         disk_close(in);
         return 1;
     }
-    int r = vhd_copy(in, out);
-    if (r == 0 && kind != OUT_RAW)
-        r = fdatasync(((Vhd *)out->priv)->fd) ? -errno : 0;
+    int r = vhd_copy(in, out); /* ends with out->flush: data and bitmaps durable */
     disk_close(out);
     disk_close(in);
     if (r) {
@@ -366,7 +364,7 @@ static int vhd_compact_copy(Vhd *src, Vhd *dst)
         }
     }
     free(buf);
-    return r ? r : (fdatasync(dst->fd) ? -errno : 0);
+    return r ? r : dst->bd.flush(&dst->bd);
 }
 
 static int vhd_cmd_compact(int argc, char **argv)

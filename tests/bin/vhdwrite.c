@@ -2,12 +2,18 @@
  * tests/bin/vhdwrite.c -- drives disk_open + write for the VHD suite.
  *
  *   vhdwrite write IMAGE LOG SEED COUNT   COUNT random writes (0: until killed)
- *   vhdwrite verify IMAGE LOG [REF]       every sector holds old or new data
+ *   vhdwrite verify IMAGE LOG [REF] [--strict]
+ *                                         every sector holds old or new data
+ *                                         (--strict: a done write counts as
+ *                                         durable even before a flush)
  *   vhdwrite dump IMAGE OUT               the image's contents as a raw file
  *
- * `write` appends "W seed idx lba count" to LOG before each write and "D"
- * after it, so after a kill -9 the verifier knows which write may have been
- * in flight: its sectors may hold either the old or the new data.  Sector
+ * `write` appends "S seed" when it starts, "W seed idx lba count" to LOG
+ * before each write, "D" after it and "F" after each completed flush.  After
+ * a kill -9 a write that was in flight, or done but not yet flushed (a
+ * differencing disk may keep sector-bitmap updates in memory until a flush,
+ * like a disk's write cache), may show either the old or the new data; a
+ * flushed write must show the new data.  Sector
  * contents are a function of (seed, idx, lba), so the log is enough to
  * rebuild what every sector may legitimately hold.  REF is the image's
  * initial contents as raw (absent: zeros).
@@ -78,6 +84,10 @@ static int cmd_write(const char *image, const char *logp, uint32_t seed, uint32_
     }
     uint8_t *buf = malloc(MAX_RUN * 512);
     uint64_t sectors = bd->size / 512;
+    char start[32];
+    int slen = snprintf(start, sizeof start, "S %u\n", seed);
+    if (write(log, start, (size_t)slen) != slen)
+        return 1;
     for (uint32_t idx = 0; count == 0 || idx < count; idx++) {
         uint64_t lba;
         uint32_t n;
@@ -93,12 +103,14 @@ static int cmd_write(const char *image, const char *logp, uint32_t seed, uint32_
             fprintf(stderr, "%s: write %llu+%u: %s\n", image, (unsigned long long)lba, n, strerror(-r));
             return 1;
         }
-        if (idx % 16 == 15 && bd->flush(bd) != 0)
-            return 1;
         if (write(log, "D\n", 2) != 2)
+            return 1;
+        if (idx % 16 == 15 && (bd->flush(bd) != 0 || write(log, "F\n", 2) != 2))
             return 1;
     }
     disk_close(bd);
+    if (write(log, "F\n", 2) != 2)
+        return 1;
     free(buf);
     close(log);
     return 0;
@@ -125,7 +137,14 @@ static void expect_maybe(Expect *e, uint64_t tag, uint64_t lba, uint32_t n)
             e->alts[s * MAX_ALTS + e->nalts[s]++] = tag;
 }
 
-static int load_log(Expect *e, const char *logp)
+typedef struct {
+    uint64_t tag, lba;
+    uint32_t n;
+} Pending;
+
+/* Replays the log: flushed writes are certain; writes of a run that was
+ * killed before its next flush (and the one in flight) are possible. */
+static int load_log(Expect *e, const char *logp, bool strict)
 {
     FILE *f = fopen(logp, "r");
     if (!f) {
@@ -133,31 +152,37 @@ static int load_log(Expect *e, const char *logp)
         return -1;
     }
     char line[128];
-    bool pending = false;
-    uint64_t ptag = 0, plba = 0;
-    uint32_t pn = 0;
-    while (fgets(line, sizeof line, f)) {
+    size_t np = 0, cap = 1024;
+    Pending *p = malloc(cap * sizeof *p);
+    while (p && fgets(line, sizeof line, f)) {
         unsigned seed, idx, n;
         unsigned long long lba;
-        if (line[0] == 'D' && pending) {
-            expect_done(e, ptag, plba, pn);
-            pending = false;
+        if (line[0] == 'D' && strict && np) { /* strict: done is durable */
+            np--;
+            expect_done(e, p[np].tag, p[np].lba, p[np].n);
+        } else if (line[0] == 'F') {
+            for (size_t i = 0; i < np; i++)
+                expect_done(e, p[i].tag, p[i].lba, p[i].n);
+            np = 0;
+        } else if (line[0] == 'S') { /* a new run: the last one was killed */
+            for (size_t i = 0; i < np; i++)
+                expect_maybe(e, p[i].tag, p[i].lba, p[i].n);
+            np = 0;
         } else if (sscanf(line, "W %u %u %llu %u", &seed, &idx, &lba, &n) == 4) {
-            if (pending) /* the previous run was killed during that write */
-                expect_maybe(e, ptag, plba, pn);
-            pending = true;
-            ptag = tag_of(seed, idx);
-            plba = lba;
-            pn = n;
+            if (np == cap)
+                p = realloc(p, (cap *= 2) * sizeof *p);
+            if (p)
+                p[np++] = (Pending){tag_of(seed, idx), lba, n};
         }
     }
-    if (pending)
-        expect_maybe(e, ptag, plba, pn);
+    for (size_t i = 0; p && i < np; i++)
+        expect_maybe(e, p[i].tag, p[i].lba, p[i].n);
+    free(p);
     fclose(f);
     return 0;
 }
 
-static int cmd_verify(const char *image, const char *logp, const char *refp)
+static int cmd_verify(const char *image, const char *logp, const char *refp, bool strict)
 {
     char err[1024];
     BlockDev *bd = disk_open(image, DISK_OPEN_READONLY, err, sizeof err);
@@ -169,7 +194,7 @@ static int cmd_verify(const char *image, const char *logp, const char *refp)
     e.alts = calloc(e.sectors * MAX_ALTS, sizeof *e.alts);
     e.nalts = malloc(e.sectors);
     memset(e.nalts, 1, e.sectors);
-    if (!e.alts || load_log(&e, logp) != 0)
+    if (!e.alts || load_log(&e, logp, strict) != 0)
         return 1;
     FILE *ref = refp ? fopen(refp, "rb") : NULL;
     if (refp && !ref) {
@@ -229,8 +254,11 @@ int main(int argc, char **argv)
     if (argc == 6 && !strcmp(argv[1], "write"))
         return cmd_write(argv[2], argv[3], (uint32_t)strtoul(argv[4], NULL, 0),
                          (uint32_t)strtoul(argv[5], NULL, 0));
+    bool strict = argc >= 5 && !strcmp(argv[argc - 1], "--strict");
+    if (strict)
+        argc--;
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "verify"))
-        return cmd_verify(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+        return cmd_verify(argv[2], argv[3], argc == 5 ? argv[4] : NULL, strict);
     if (argc == 4 && !strcmp(argv[1], "dump"))
         return cmd_dump(argv[2], argv[3]);
     fprintf(stderr, "usage: vhdwrite write IMAGE LOG SEED COUNT | verify IMAGE LOG [REF] | dump IMAGE OUT\n");
