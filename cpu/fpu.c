@@ -623,7 +623,7 @@ static void h_trig(Exec *x)
         Float80 one = fpu_constant(&x->env, 0);
         c = fpu_is_nan(s) ? s : one;
     } else {
-        in_range = fpu_sincos(&x->env, v, &s, &c);
+        in_range = fpu_sincos(&x->env, v, &s, &c, x->rm == 7);
     }
     if (!in_range) {
         x->f->sw |= FPU_C2;

@@ -92,7 +92,7 @@ Float80 fpu_yl2xp1(FpuEnv *env, Float80 x, Float80 y);
 Float80 fpu_patan(FpuEnv *env, Float80 y, Float80 x);
 /* FSIN/FCOS/FSINCOS/FPTAN: false (C2 set, operand unchanged) when
  * |x| >= 2^63. */
-bool fpu_sincos(FpuEnv *env, Float80 x, Float80 *sin_out, Float80 *cos_out);
+bool fpu_sincos(FpuEnv *env, Float80 x, Float80 *sin_out, Float80 *cos_out, bool cos_c1);
 bool fpu_tan(FpuEnv *env, Float80 x, Float80 *tan_out);
 
 /* Shared helpers for the transcendental code. */
