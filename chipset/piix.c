@@ -214,9 +214,8 @@ void piix3_reset(Piix3 *p)
         c[r] = PIRQ_DISABLE;
     c[0x69] = 0x02; /* TOM */
     c[0x70] = 0x80; /* MBIRQ0 */
-    c[0x71] = 0x80; /* MBIRQ1 */
-    c[0x76] = 0x04; /* MBDMA0 */
-    c[0x77] = 0x04; /* MBDMA1 */
+    c[0x76] = 0x0C; /* MBDMA0 */
+    c[0x77] = 0x0C; /* MBDMA1 */
     c[0x78] = 0x02; /* PCSC */
     c[0xA0] = 0x08; /* SMICNTL */
     c[0xA8] = 0x0F; /* FTMR */
