@@ -818,3 +818,34 @@ TEST(vhd, fuzzed_metadata_never_crashes)
     free(ref);
     free(buf);
 }
+
+/* A differencing disk's new-sector bits in an allocated block reach the
+ * file at flush (after the data), and reads see them at once. */
+TEST(vhd, differencing_bitmap_written_at_flush)
+{
+    const char *base = vt_path("fb.vhd"), *kid = vt_path("fk.vhd");
+    vt_create(base, VHD_TYPE_DYNAMIC, 1u << 20, 0, NULL);
+    vt_create(kid, VHD_TYPE_DIFF, 0, 0, base);
+    BlockDev *bd = vt_open(kid, 0);
+    if (!bd)
+        return;
+    uint8_t s[512], r[512];
+    memset(s, 0x3C, sizeof s);
+    CHECK_EQ(bd->write(bd, 5, s, 1), 0); /* allocates: bitmap written now */
+    CHECK_EQ(bd->write(bd, 9, s, 1), 0); /* existing block: bit cached */
+    CHECK_EQ(bd->read(bd, 9, r, 1), 0);
+    CHECK(memcmp(r, s, 512) == 0);
+    Vhd *v = bd->priv;
+    uint64_t bm_at = (uint64_t)v->bat[0] * 512;
+    int fd = open(kid, O_RDONLY);
+    uint8_t b0 = 0;
+    CHECK(pread(fd, &b0, 1, (off_t)bm_at) == 1);
+    CHECK_EQ(b0, 0x04); /* sector 5 only (MSB first) */
+    CHECK_EQ(bd->flush(bd), 0);
+    uint8_t b1[2] = {0, 0};
+    CHECK(pread(fd, b1, 2, (off_t)bm_at) == 2);
+    CHECK_EQ(b1[0], 0x04);
+    CHECK_EQ(b1[1], 0x40); /* sector 9 */
+    close(fd);
+    disk_close(bd);
+}
