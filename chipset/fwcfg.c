@@ -42,7 +42,7 @@
 #define FWCFG_ITEM_MAX (64u << 20) /* larger items are refused */
 /* Zero padding a DMA read writes past the end of an item is capped, so a
  * nonsense length cannot keep the device busy for gigabytes. */
-#define FWCFG_PAD_MAX (1u << 20)
+#define FWCFG_PAD_MAX (64u << 10)
 
 enum {
     DMA_CTL_ERROR = 0x01,

@@ -194,3 +194,33 @@ TEST(fwcfg, reset_and_state)
     CHECK_EQ(fw_byte(r.bus), 'Q'); /* selector 0, offset 0 after reset */
     fw_close(&r);
 }
+
+TEST(fwcfg, garbage_port_accesses)
+{
+    FwRig r;
+    fw_open(&r);
+    Bus *b = r.bus;
+    CHECK_EQ(fwcfg_add_file(r.fw, "etc/e820", "0123456789abcdefghij", 20), 0);
+    uint32_t seed = 777;
+    for (int i = 0; i < 5000; i++) {
+        uint16_t port = (uint16_t)(0x510 + chiptest_rand(&seed) % 12);
+        unsigned width = 1u << (chiptest_rand(&seed) % 3);
+        uint32_t v = chiptest_rand(&seed);
+        if (v & 0x80000000u) /* descriptors anywhere in the first 64 KiB of RAM */
+            v &= 0x0000FFF0u;
+        if (chiptest_rand(&seed) & 1)
+            bus_io_write(b, port, __builtin_bswap32(v), width);
+        else
+            (void)bus_io_read(b, port, width);
+        if (i % 64 == 0) { /* scribble a random descriptor into RAM */
+            uint8_t *ram = bus_ram(b);
+            for (int k = 0; k < 16; k++)
+                ram[(v & 0xFFF0u) + (unsigned)k] = (uint8_t)chiptest_rand(&seed);
+        }
+    }
+    /* Still answers normally afterwards. */
+    uint8_t sig[4];
+    fw_read(b, 0x0000, sig, 4);
+    CHECK(memcmp(sig, "QEMU", 4) == 0);
+    fw_close(&r);
+}
