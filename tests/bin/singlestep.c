@@ -4,9 +4,9 @@
  *
  *   singlestep [-d VECTORDIR] [-m MODEL] [-v] [FILTER...]
  *
- * For every vector: load initial registers and RAM, execute exactly one
- * instruction (a REP string instruction runs to completion, as the recorder
- * did), then compare every register and every final.ram byte.  FLAGS are
+ * For every vector: load initial registers and RAM, execute the instruction
+ * and then the HLT the recorder placed after it (see run_vector), then
+ * compare every register and every final.ram byte.  FLAGS are
  * compared under metadata.json's flags-mask (flags the 286 leaves undefined).
  *
  * vsx models the 486 and later; where a 286 and a 386+ legitimately differ the
@@ -262,6 +262,10 @@ enum {
     RULE_STACK_SS,   /* stack-segment limit fault vector */
     RULE_LOCK_UD,    /* LOCK on a non-lockable instruction */
     RULE_FS_GS,      /* 8C/8E with sreg 4/5 */
+    RULE_SHIFT_FLAGS,/* OF/CF undefined for shift counts the metadata misses */
+    RULE_INSN_LENGTH,/* 10-byte instruction limit on the 286 */
+    RULE_RESTART,    /* 286 commits registers before some faults */
+    RULE_IDIV,       /* IDIV quotient overflow */
     RULE_COUNT
 };
 static const struct {
@@ -286,6 +290,25 @@ static const struct {
     [RULE_FS_GS] = {"fs-gs",
                     "MOV to/from segment register 4/5 is #UD on the 286 but is FS/GS on the "
                     "386+ (Intel SDM Vol. 2B, MOV -- Move to/from Segment Registers)"},
+    [RULE_SHIFT_FLAGS] = {"shift-flags",
+                          "OF is undefined after shifts/rotates whose masked count is not 1, and CF "
+                          "after SHL/SHR by at least the operand width (Intel SDM Vol. 2B "
+                          "SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR 'Flags Affected'); the metadata "
+                          "does not mask them for every form"},
+    [RULE_INSN_LENGTH] = {"insn-length",
+                          "the 286 raises #GP for an instruction longer than 10 bytes (80286 PRM); "
+                          "the 386+ limit is 15 bytes (Intel SDM Vol. 2A §2.3.11): the core must "
+                          "execute it -- checked: no fault, IP past it or at the far target"},
+    [RULE_RESTART] = {"restartable-fault",
+                      "where the 286 commits SI/DI (word string ops), SP (POP m16) or flags (AAM 0) "
+                      "before faulting, a 386+ fault reports the state before the instruction "
+                      "(Intel SDM Vol. 3A §6.5 'Exception Classifications': faults are restartable; "
+                      "REP strings keep only the completed iterations, Vol. 2B REP) -- checked: "
+                      "same vector (#SS allowed for REP), registers/flags unchanged or exactly n "
+                      "completed iterations, frame correct"},
+    [RULE_IDIV] = {"idiv-overflow",
+                   "IDIV with a quotient that does not fit the destination must raise #DE (Intel "
+                   "SDM Vol. 2A IDIV); the recording 286 returned a result for such operands"},
 };
 
 /* ------------------------------------------------------------- runner */
@@ -424,6 +447,10 @@ typedef struct Insn {
     bool mem; /* ModRM selects memory */
     int rm;   /* ModRM r/m field */
     int len;  /* prefixes + opcode + ModRM + displacement (no immediate) */
+    int total;         /* whole instruction length (recorded bytes minus the HLT) */
+    uint8_t imm8;      /* last byte of the instruction (shift count of C0/C1) */
+    uint16_t far_off, far_seg; /* 9A/EA operand */
+    uint32_t ea;       /* memory operand's linear address (16-bit modes) */
 } Insn;
 
 /* Regs16 index of each 16-bit register in ModRM encoding order. */
@@ -464,6 +491,44 @@ static void decode(const uint8_t *b, int n, Insn *in)
     }
 }
 
+/* Fills the fields of `in` that need the operand bytes or registers. */
+static void insn_details(Insn *in, const uint8_t *b, int nb, const Regs16 *init)
+{
+    in->total = nb > 0 && b[nb - 1] == 0xF4 ? nb - 1 : nb;
+    in->imm8 = in->total > 0 ? b[in->total - 1] : 0;
+    int o = in->nprefix;
+    if ((in->op == 0xEA || in->op == 0x9A) && o + 5 <= nb) {
+        in->far_off = (uint16_t)(b[o + 1] | b[o + 2] << 8);
+        in->far_seg = (uint16_t)(b[o + 3] | b[o + 4] << 8);
+    }
+    if (!in->mem || o + 1 >= nb)
+        return;
+    /* 16-bit effective address (Intel SDM Vol. 2A Table 2-1). */
+    static const int base[8][2] = {{R_BX, R_SI}, {R_BX, R_DI}, {R_BP, R_SI}, {R_BP, R_DI},
+                                   {R_SI, -1},   {R_DI, -1},   {R_BP, -1},   {R_BX, -1}};
+    uint8_t mod = b[o + 1] >> 6;
+    uint16_t off = 0;
+    int seg = R_DS;
+    if (mod == 0 && in->rm == 6) {
+        off = (uint16_t)(b[o + 2] | b[o + 3] << 8);
+    } else {
+        off = init->v[base[in->rm][0]];
+        if (base[in->rm][1] >= 0)
+            off = (uint16_t)(off + init->v[base[in->rm][1]]);
+        if (base[in->rm][0] == R_BP)
+            seg = R_SS;
+        if (mod == 1)
+            off = (uint16_t)(off + (int8_t)b[o + 2]);
+        else if (mod == 2)
+            off = (uint16_t)(off + (b[o + 2] | b[o + 3] << 8));
+    }
+    static const int seg_of_prefix[4] = {R_ES, R_CS, R_SS, R_DS}; /* 26 2E 36 3E */
+    for (int i = 0; i < in->nprefix; i++)
+        if ((b[i] & 0xE7) == 0x26)
+            seg = seg_of_prefix[(b[i] >> 3) & 3];
+    in->ea = ((uint32_t)init->v[seg] << 4) + off;
+}
+
 /* LOCK-able forms on the 386+ (Intel SDM Vol. 2A, LOCK): memory destination
  * of ADD ADC AND BTx CMPXCHG DEC INC NEG NOT OR SBB SUB XOR XADD XCHG. */
 static bool lockable(const Insn *in)
@@ -484,10 +549,8 @@ static bool lockable(const Insn *in)
     return false;
 }
 
-static bool is_string_op(uint8_t op)
-{
-    return (op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F);
-}
+/* Handlers (each a HLT) for the exceptions only a 386+ raises. */
+enum { SENTINEL_SEG = 0xE000, SENTINEL_UD = 0x0600, SENTINEL_SS = 0x0C00 };
 
 /* Loads the vector, runs it; returns the Regs16 after. */
 static void run_vector(Runner *r, const Json *j, int t, Regs16 *init, Regs16 *fin, Insn *in)
@@ -497,8 +560,10 @@ static void run_vector(Runner *r, const Json *j, int t, Regs16 *init, Regs16 *fi
     load_regs(j, j_get(j, ini, "regs"), init);
     /* Sentinel IVT entries for the vectors the rules may need (#UD, #SS);
      * initial.ram overrides them when the vector defines them. */
-    bus_mem_write(r->bus, 6 * 4, 0xE0061234u, 4);
-    bus_mem_write(r->bus, 12 * 4, 0xE00C5678u, 4);
+    bus_mem_write(r->bus, 6 * 4, (uint32_t)SENTINEL_SEG << 16 | SENTINEL_UD, 4);
+    bus_mem_write(r->bus, 12 * 4, (uint32_t)SENTINEL_SEG << 16 | SENTINEL_SS, 4);
+    bus_mem_write(r->bus, ((uint32_t)SENTINEL_SEG << 4) + SENTINEL_UD, 0xF4, 1);
+    bus_mem_write(r->bus, ((uint32_t)SENTINEL_SEG << 4) + SENTINEL_SS, 0xF4, 1);
     int ram = j_get(j, ini, "ram");
     for (int c = ram >= 0 ? j->nodes[ram].first : -1; c >= 0; c = j->nodes[c].next)
         bus_mem_write(r->bus, (uint64_t)j_num(j, j_at(j, c, 0), 0), (uint64_t)j_num(j, j_at(j, c, 1), 0), 1);
@@ -507,29 +572,36 @@ static void run_vector(Runner *r, const Json *j, int t, Regs16 *init, Regs16 *fi
     for (int c = bn >= 0 ? j->nodes[bn].first : -1; c >= 0 && nb < 16; c = j->nodes[c].next)
         bytes[nb++] = (uint8_t)j_num(j, c, 0);
     decode(bytes, nb, in);
+    insn_details(in, bytes, nb, init);
+    /* A far JMP/CALL the 286 refused (length > 10) runs on the 386+: give
+     * its target the HLT the recorder would have placed there. */
+    if ((in->op == 0xEA || in->op == 0x9A) && in->total > 10)
+        bus_mem_write(r->bus, ((uint32_t)in->far_seg << 4) + in->far_off, 0xF4, 1);
     set_cpu(r, init);
-    uint64_t n = 0;
-    cpu_run(r->cpu, 1, &n);
-    get_cpu(r, fin);
-    /* A REP string instruction that the core retires one iteration at a time
-     * stays at the same CS:IP: keep stepping (bounded by CX). */
-    if (in->rep && is_string_op(in->op)) {
-        for (long k = 0; k < 70000 && fin->v[R_CS] == init->v[R_CS] && fin->v[R_IP] == init->v[R_IP] &&
-                         fin->v[R_CX] != 0;
-             k++) {
-            cpu_run(r->cpu, 1, &n);
-            get_cpu(r, fin);
-        }
+    /* The recording rig placed HLT (F4) after the instruction and at every
+     * jump target and interrupt handler, and took the final state once the
+     * CPU halted: the recorded IP is past that HLT.  So run until HLT (a REP
+     * string instruction retired one iteration at a time takes many steps;
+     * the bound keeps a runaway from hanging the suite). */
+    for (long k = 0; k < 200000; k++) {
+        uint64_t n = 0;
+        if (cpu_run(r->cpu, 1, &n) == CPU_EXIT_HLT)
+            break;
+        CpuRegs cr;
+        cpu_get_regs(r->cpu, &cr);
+        if (cr.halted)
+            break;
     }
+    get_cpu(r, fin);
 }
 
 /* Did the core deliver exception `vec` (not the 286's) for this vector?
- * Checks: CS:IP = IVT[vec], SP = SP-6, pushed IP/CS = start of instruction,
- * general registers unchanged. */
+ * Checks: CS:IP = IVT[vec] + 1 (past the handler's HLT), SP = SP-6, pushed
+ * IP/CS = start of the instruction, general registers unchanged. */
 static bool took_exception(Runner *r, const Regs16 *init, const Regs16 *fin, int vec)
 {
     uint16_t ip = (uint16_t)mem16(r, vec * 4), cs = (uint16_t)mem16(r, vec * 4 + 2);
-    if (fin->v[R_CS] != cs || fin->v[R_IP] != ip || fin->v[R_SP] != (uint16_t)(init->v[R_SP] - 6))
+    if (fin->v[R_CS] != cs || fin->v[R_IP] != (uint16_t)(ip + 1) || fin->v[R_SP] != (uint16_t)(init->v[R_SP] - 6))
         return false;
     uint32_t ss = (uint32_t)fin->v[R_SS] << 4;
     if (mem16(r, ss + fin->v[R_SP]) != init->v[R_IP] ||
@@ -551,47 +623,23 @@ typedef struct Group {
     char first_fail[4200];
 } Group;
 
-/* Compares; returns true on pass.  Fills r->diff. */
-static bool compare(Runner *r, const Json *j, int t, const Regs16 *init, const Regs16 *fin,
-                    const Insn *in, unsigned mask, int *rule)
+/* Compares the core's state with the recorded final state under `mask`
+ * (FLAGS and pushed FLAGS).  *hi_needed: passing needed the flags-12-15 rule. */
+static bool compare_recorded(Runner *r, const Json *j, int t, const Regs16 *init, const Regs16 *fin,
+                             const Insn *in, unsigned mask, bool *hi_needed)
 {
     int fn = j_get(j, t, "final");
     Regs16 exp = *init;
     load_regs(j, j_get(j, fn, "regs"), &exp);
     int exc = j_get(j, t, "exception");
-    int exc_no = exc >= 0 ? (int)j_num(j, j_get(j, exc, "number"), -1) : -1;
-    r->difflen = 0;
-    *rule = -1;
-
-    /* Rules that replace the whole expected outcome by a 386+ exception. */
-    if (in->lock && !lockable(in) && took_exception(r, init, fin, 6)) {
-        *rule = RULE_LOCK_UD;
-        return true;
-    }
-    if ((in->op == 0x8C || in->op == 0x8E) && (in->reg == 4 || in->reg == 5) && exc_no == 6) {
-        /* The 386+ executes MOV to/from FS/GS (both set to selector 0 here):
-         * expect IP past the instruction and, for 8C with a register
-         * destination, that register = 0. */
-        bool ok = fin->v[R_IP] == (uint16_t)(init->v[R_IP] + in->len) && fin->v[R_CS] == init->v[R_CS];
-        if (ok && in->op == 0x8C && !in->mem)
-            ok = fin->v[reg16_order[in->rm]] == 0;
-        if (ok) {
-            *rule = RULE_FS_GS;
-            return true;
-        }
-    }
-    if (exc_no == 13 && took_exception(r, init, fin, 12)) {
-        *rule = RULE_STACK_SS;
-        return true;
-    }
-
-    bool ok = true, hi_needed = false;
+    bool ok = true;
+    *hi_needed = false;
     for (int i = 0; i < 14; i++) {
         unsigned e = exp.v[i], a = fin->v[i];
         if (i == R_FLAGS) {
             e &= mask, a &= mask;
             if ((e ^ a) && !((e ^ a) & 0x0FFF)) {
-                hi_needed = true;
+                *hi_needed = true;
                 continue;
             }
         }
@@ -604,7 +652,7 @@ static bool compare(Runner *r, const Json *j, int t, const Regs16 *init, const R
     /* Where FLAGS were pushed (exception frame or PUSHF), compare them under
      * the same mask. */
     uint32_t fl_lo = UINT32_MAX;
-    if (exc_no >= 0)
+    if (exc >= 0)
         fl_lo = ((uint32_t)exp.v[R_SS] << 4) + (uint16_t)(exp.v[R_SP] + 4);
     else if (in->op == 0x9C)
         fl_lo = ((uint32_t)exp.v[R_SS] << 4) + exp.v[R_SP];
@@ -618,7 +666,7 @@ static bool compare(Runner *r, const Json *j, int t, const Regs16 *init, const R
             m = (mask >> 8) & 0xFF;
         if ((e ^ a) & m) {
             if (addr == fl_lo + 1 && !((e ^ a) & m & 0x0F)) {
-                hi_needed = true;
+                *hi_needed = true;
                 continue;
             }
             difff(r, "  ram[%05x] expected %02x got %02x%s\n", addr, e, a,
@@ -626,9 +674,191 @@ static bool compare(Runner *r, const Json *j, int t, const Regs16 *init, const R
             ok = false;
         }
     }
-    if (ok && hi_needed)
-        *rule = RULE_FLAGS_HI;
     return ok;
+}
+
+/* Flags a shift/rotate leaves undefined for this count beyond what the
+ * metadata masks (Intel SDM Vol. 2B SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR,
+ * "Flags Affected"): OF unless the masked count is 1; for SHL/SHR/SAL, CF
+ * when the count is at least the operand width. */
+static unsigned shift_undefined(const Insn *in, const Regs16 *init)
+{
+    unsigned count;
+    if (in->op == 0xC0 || in->op == 0xC1)
+        count = in->imm8;
+    else if (in->op == 0xD2 || in->op == 0xD3)
+        count = init->v[R_CX] & 0xFF;
+    else
+        return 0;
+    count &= 0x1F;
+    if (count == 0)
+        return 0;
+    unsigned undef = count != 1 ? 0x800 : 0;
+    unsigned width = (in->op & 1) ? 16 : 8;
+    if (in->reg >= 4 && in->reg != 7 && count >= width)
+        undef |= 0x001;
+    return undef;
+}
+
+/* A 386+ fault is restartable: registers and flags as before the
+ * instruction, FLAGS pushed unchanged.  Checks that exactly that happened. */
+static bool clean_fault(Runner *r, const Regs16 *init, const Regs16 *fin, int vec, unsigned mask)
+{
+    if (!took_exception(r, init, fin, vec))
+        return false;
+    unsigned m = mask & 0x0FFF;
+    uint32_t ss = (uint32_t)fin->v[R_SS] << 4;
+    unsigned pushed = mem16(r, ss + (uint16_t)(fin->v[R_SP] + 4));
+    return ((pushed ^ init->v[R_FLAGS]) & m) == 0 && ((fin->v[R_FLAGS] ^ (init->v[R_FLAGS] & ~0x300u)) & m) == 0;
+}
+
+/* A REP string instruction that faulted part-way on the 386+: the
+ * iterations before the faulting one are committed, the faulting one is not
+ * (Intel SDM Vol. 2B REP: "the registers ... reflect the state at the
+ * faulting iteration").  Checks that the core's state is exactly that: n
+ * iterations done, SI/DI moved by n elements, the next element is the word
+ * at offset 0xFFFF that cannot be accessed, the frame points at the
+ * instruction.  (The 286 commits part of the faulting iteration.) */
+static bool rep_fault_ok(Runner *r, const Regs16 *init, const Regs16 *fin, const Insn *in)
+{
+    uint8_t op = in->op;
+    bool word = op & 1, si = false, di = false;
+    if (!in->rep || (!(op >= 0x6C && op <= 0x6F) && !(op >= 0xA4 && op <= 0xA7) && !(op >= 0xAA && op <= 0xAF)))
+        return false;
+    si = (op >= 0x6E && op <= 0x6F) || (op >= 0xA4 && op <= 0xA7) || op == 0xAC || op == 0xAD;
+    di = (op >= 0x6C && op <= 0x6D) || (op >= 0xA4 && op <= 0xA7) || op == 0xAA || op == 0xAB ||
+         op == 0xAE || op == 0xAF;
+    if (!word)
+        return false;
+    int vec = -1;
+    for (int v = 12; v <= 13 && vec < 0; v++)
+        if (fin->v[R_CS] == mem16(r, v * 4 + 2) && fin->v[R_IP] == (uint16_t)(mem16(r, v * 4) + 1))
+            vec = v;
+    uint32_t ss = (uint32_t)fin->v[R_SS] << 4;
+    if (vec < 0 || fin->v[R_SP] != (uint16_t)(init->v[R_SP] - 6) || mem16(r, ss + fin->v[R_SP]) != init->v[R_IP] ||
+        mem16(r, ss + (uint16_t)(fin->v[R_SP] + 2)) != init->v[R_CS])
+        return false;
+    uint16_t n = (uint16_t)(init->v[R_CX] - fin->v[R_CX]);
+    if (n >= init->v[R_CX])
+        return false;
+    int step = (init->v[R_FLAGS] & 0x400) ? -2 : 2;
+    if (si && fin->v[R_SI] != (uint16_t)(init->v[R_SI] + n * step))
+        return false;
+    if (di && fin->v[R_DI] != (uint16_t)(init->v[R_DI] + n * step))
+        return false;
+    if (!(si && fin->v[R_SI] == 0xFFFF) && !(di && fin->v[R_DI] == 0xFFFF))
+        return false;
+    static const int same[] = {R_AX, R_BX, R_DX, R_BP, R_SS, R_DS, R_ES};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+        if (fin->v[same[i]] != init->v[same[i]] && !(same[i] == R_AX && (op == 0xAD)))
+            return false;
+    return (si || fin->v[R_SI] == init->v[R_SI]) && (di || fin->v[R_DI] == init->v[R_DI]);
+}
+
+/* The 286 faults (#GP, interrupt 13) on instructions longer than 10 bytes;
+ * the 386+ allows 15.  The 386+ outcome is not recorded, so check the
+ * control flow: no fault, and IP past the instruction (its HLT follows), or
+ * for a far JMP/CALL the target (where run_vector placed a HLT). */
+static bool long_insn_ok(Runner *r, const Regs16 *init, const Regs16 *fin, const Insn *in)
+{
+    if (in->op == 0xEA || in->op == 0x9A) {
+        if (fin->v[R_CS] != in->far_seg || fin->v[R_IP] != (uint16_t)(in->far_off + 1))
+            return false;
+        if (in->op == 0xEA)
+            return fin->v[R_SP] == init->v[R_SP];
+        uint32_t ss = (uint32_t)fin->v[R_SS] << 4;
+        return fin->v[R_SP] == (uint16_t)(init->v[R_SP] - 4) &&
+               mem16(r, ss + fin->v[R_SP]) == (uint16_t)(init->v[R_IP] + in->total) &&
+               mem16(r, ss + (uint16_t)(fin->v[R_SP] + 2)) == init->v[R_CS];
+    }
+    return fin->v[R_CS] == init->v[R_CS] && fin->v[R_IP] == (uint16_t)(init->v[R_IP] + in->total + 1);
+}
+
+/* IDIV whose true quotient does not fit the destination: #DE (Intel SDM
+ * Vol. 2A IDIV); the 286 silicon sometimes returns a result instead. */
+static bool idiv_overflows(Runner *r, const Regs16 *init, const Insn *in)
+{
+    if ((in->op != 0xF6 && in->op != 0xF7) || in->reg != 7)
+        return false;
+    int32_t divisor;
+    if (in->mem)
+        divisor = in->op == 0xF6 ? (int8_t)mem8(r, in->ea) : (int16_t)mem16(r, in->ea);
+    else if (in->op == 0xF7)
+        divisor = (int16_t)init->v[reg16_order[in->rm]];
+    else /* AL CL DL BL AH CH DH BH */
+        divisor = (int8_t)(init->v[reg16_order[in->rm & 3]] >> (in->rm & 4 ? 8 : 0));
+    if (divisor == 0)
+        return false;
+    if (in->op == 0xF6) {
+        int32_t q = (int16_t)init->v[R_AX] / divisor;
+        return q < -128 || q > 127;
+    }
+    int64_t q = (int32_t)((uint32_t)init->v[R_DX] << 16 | init->v[R_AX]) / divisor;
+    return q < -32768 || q > 32767;
+}
+
+/* Compares; returns true on pass and the rule that was needed (or -1).
+ * Fills r->diff with the plain comparison's differences. */
+static bool compare(Runner *r, const Json *j, int t, const Regs16 *init, const Regs16 *fin,
+                    const Insn *in, unsigned mask, int *rule)
+{
+    int exc = j_get(j, t, "exception");
+    int exc_no = exc >= 0 ? (int)j_num(j, j_get(j, exc, "number"), -1) : -1;
+    bool hi;
+    r->difflen = 0;
+    *rule = -1;
+
+    if (compare_recorded(r, j, t, init, fin, in, mask, &hi)) {
+        if (hi)
+            *rule = RULE_FLAGS_HI;
+        return true;
+    }
+    /* Rules, each for a documented 286-vs-386+ difference. */
+    size_t keep = r->difflen;
+    unsigned undef = shift_undefined(in, init);
+    if (undef && exc_no < 0) {
+        size_t save = r->difflen;
+        if (compare_recorded(r, j, t, init, fin, in, mask & ~undef, &hi)) {
+            *rule = RULE_SHIFT_FLAGS;
+            return true;
+        }
+        r->difflen = save;
+    }
+    if (in->lock && !lockable(in) && took_exception(r, init, fin, 6)) {
+        *rule = RULE_LOCK_UD;
+        return true;
+    }
+    if ((in->op == 0x8C || in->op == 0x8E) && (in->reg == 4 || in->reg == 5) && exc_no == 6) {
+        /* The 386+ executes MOV to/from FS/GS (both set to selector 0 here):
+         * expect IP past the instruction and, for 8C with a register
+         * destination, that register = 0. */
+        bool ok = fin->v[R_IP] == (uint16_t)(init->v[R_IP] + in->len + 1) && fin->v[R_CS] == init->v[R_CS];
+        if (ok && in->op == 0x8C && !in->mem)
+            ok = fin->v[reg16_order[in->rm]] == 0;
+        if (ok) {
+            *rule = RULE_FS_GS;
+            return true;
+        }
+    }
+    if (exc_no == 13 && clean_fault(r, init, fin, 12, mask)) {
+        *rule = RULE_STACK_SS;
+        return true;
+    }
+    if (exc_no == 13 && in->total > 10 && long_insn_ok(r, init, fin, in)) {
+        *rule = RULE_INSN_LENGTH;
+        return true;
+    }
+    if (exc_no >= 0 && (clean_fault(r, init, fin, exc_no, mask) ||
+                        (exc_no == 13 && rep_fault_ok(r, init, fin, in)))) {
+        *rule = RULE_RESTART;
+        return true;
+    }
+    if (exc_no < 0 && idiv_overflows(r, init, in) && clean_fault(r, init, fin, 0, mask)) {
+        *rule = RULE_IDIV;
+        return true;
+    }
+    r->difflen = keep;
+    return false;
 }
 
 /* ------------------------------------------------------------- metadata */
