@@ -41,6 +41,7 @@ struct Board {
     void *cpu;
 
     Pic *pic;
+    IoApic *ioapic;
     Rtc *rtc;
     Kbc *kbc;
     IsaDma *dma;
@@ -70,10 +71,14 @@ static void board_add(Board *b, const DeviceClass *cls, void *dev)
         b->devs[b->ndevs++] = (BoardDevice){cls, dev};
 }
 
+/* ISA IRQ n reaches PIC input n and I/O APIC pin n, except IRQ 0 (the PIT),
+ * which is wired to pin 2 as on QEMU's PC (firmware reports the override). */
 static void board_irq_set(void *opaque, int n, int level)
 {
     Board *b = opaque;
     pic_set_irq(b->pic, n, level);
+    if (b->ioapic)
+        ioapic_set_irq(b->ioapic, n == 0 ? 2 : n, level);
 }
 
 /* ------------------------------------------------------------ firmware */
@@ -371,6 +376,15 @@ static int board_create_devices(Board *b, VsxError *err)
         return vsx_errorf(err, "cannot create the interrupt controller");
     board_add(b, &pic_device_class, b->pic);
     bus_set_intr_controller(bus, pic_intr_ack, b->pic);
+
+    Lapic *lapic = lapic_create(bus, clk, b->pic);
+    if (!lapic)
+        return vsx_errorf(err, "cannot create the local APIC");
+    board_add(b, &lapic_device_class, lapic);
+    b->ioapic = ioapic_create(bus, lapic);
+    if (!b->ioapic)
+        return vsx_errorf(err, "cannot create the I/O APIC");
+    board_add(b, &ioapic_device_class, b->ioapic);
 
     Pit *pit = pit_create(bus, clk, b->isa_irq[0]);
     if (!pit)

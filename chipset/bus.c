@@ -83,6 +83,10 @@ struct Bus {
     BusIntrAck intr_ack;
     void *intr_ctl;
     int intr_level;
+    void (*lint0)(void *apic, int level);
+    uint64_t (*apic_read_base)(void *apic);
+    void (*apic_write_base)(void *apic, uint64_t v);
+    void *apic;
 
     BusRequest request;
     int request_status;
@@ -556,9 +560,44 @@ void bus_set_intr_controller(Bus *bus, BusIntrAck ack, void *ctl)
 
 void bus_set_intr(Bus *bus, int level)
 {
+    if (bus->lint0)
+        bus->lint0(bus->apic, level);
+    else
+        bus_cpu_intr(bus, level);
+}
+
+void bus_cpu_intr(Bus *bus, int level)
+{
     bus->intr_level = level;
     if (bus->hooks && bus->hooks->intr)
         bus->hooks->intr(bus->cpu, level);
+}
+
+void bus_set_intr_filter(Bus *bus, void (*lint0)(void *apic, int level), void *apic)
+{
+    bus->lint0 = lint0;
+    bus->apic = apic;
+}
+
+void bus_set_apic(Bus *bus, uint64_t (*read_base)(void *apic), void (*write_base)(void *apic, uint64_t v),
+                  void *apic)
+{
+    bus->apic_read_base = read_base;
+    bus->apic_write_base = write_base;
+    bus->apic = apic;
+}
+
+bool bus_apic_present(const Bus *bus) { return bus->apic_read_base != NULL; }
+
+uint64_t bus_apic_base_read(Bus *bus)
+{
+    return bus->apic_read_base ? bus->apic_read_base(bus->apic) : 0;
+}
+
+void bus_apic_base_write(Bus *bus, uint64_t v)
+{
+    if (bus->apic_write_base)
+        bus->apic_write_base(bus->apic, v);
 }
 
 int bus_intr_ack(Bus *bus)

@@ -147,6 +147,18 @@ void bus_set_cpu_hooks(Bus *bus, const BusCpuHooks *hooks, void *cpu);
 typedef int (*BusIntrAck)(void *ctl); /* returns the vector of the INTA cycle */
 void bus_set_intr_controller(Bus *bus, BusIntrAck ack, void *ctl);
 void bus_set_intr(Bus *bus, int level); /* called by the interrupt controller */
+/* A local APIC between the PIC and the CPU: bus_set_intr (the PIC's INTR pin,
+ * the APIC's LINT0) goes to `lint0`, and the APIC drives the CPU's INTR line
+ * with bus_cpu_intr. */
+void bus_set_intr_filter(Bus *bus, void (*lint0)(void *apic, int level), void *apic);
+void bus_cpu_intr(Bus *bus, int level);
+/* IA32_APIC_BASE (MSR 1Bh) belongs to the local APIC device; without one,
+ * bus_apic_present is false and the CPU treats the MSR as absent. */
+void bus_set_apic(Bus *bus, uint64_t (*read_base)(void *apic), void (*write_base)(void *apic, uint64_t v),
+                  void *apic);
+bool bus_apic_present(const Bus *bus);
+uint64_t bus_apic_base_read(Bus *bus);
+void bus_apic_base_write(Bus *bus, uint64_t v);
 int bus_intr_ack(Bus *bus);             /* called by the CPU when it takes INTR */
 void bus_raise_nmi(Bus *bus);
 

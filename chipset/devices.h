@@ -119,6 +119,19 @@ extern const DeviceClass fdc_device_class;
 /* CMOS register 0x10 drive type (1 360K, 2 1.2M, 3 720K, 4 1.44M, 5 2.88M) for an image. */
 int fdc_drive_type(const struct BlockDev *bd);
 
+/* ---- Local APIC and I/O APIC (apic.c).  The local APIC sits at 0xFEE00000
+ * between the PIC (its LINT0, virtual-wire ExtINT at reset) and the CPU, and
+ * owns IA32_APIC_BASE; the I/O APIC at 0xFEC00000 has 24 pins (board wiring:
+ * ISA IRQ 0 on pin 2, other ISA IRQs on their own number). */
+typedef struct Lapic Lapic;
+typedef struct IoApic IoApic;
+Lapic *lapic_create(Bus *bus, Clock *clk, Pic *pic);
+int lapic_intr_ack(void *lapic); /* BusIntrAck-compatible */
+extern const DeviceClass lapic_device_class;
+IoApic *ioapic_create(Bus *bus, Lapic *lapic);
+void ioapic_set_irq(void *ioapic, int pin, int level); /* IrqLine-compatible */
+extern const DeviceClass ioapic_device_class;
+
 /* ---- Direct kernel boot (kernel.c): recognises a Linux bzImage or a
  * Multiboot v1 kernel and lays it out in fw_cfg items for roms/vsxboot.asm.
  * initrd may be "" (none). */
