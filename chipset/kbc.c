@@ -415,6 +415,8 @@ void kbc_key_event(Kbc *k, int keycode, bool down)
     KbdState *kb = &k->r.kbd;
     if (!kb->scanning)
         return;
+    if (down && keycode == kb->held)
+        return; /* host auto-repeat: the keyboard's own typematic repeats */
     kbd_emit(k, keycode, down);
     if (down && keycode != KBC_KEY_PAUSE) {
         kb->held = keycode;

@@ -179,7 +179,13 @@ static uint64_t ch0_event_tick(const PitChannel *c, uint64_t n)
 static void pit_irq_update(Pit *p, uint64_t now)
 {
     PitChannel *c = &p->r.ch[0];
-    if (!c->counting || c->frozen || ((ch_mode(c) == 2 || ch_mode(c) == 3) && !c->gate)) {
+    if (!c->counting) {
+        /* After a control word OUT sits at its mode's initial level. */
+        timer_cancel(p->timer);
+        irq_set(&p->irq0, ch_out(c, now));
+        return;
+    }
+    if (c->frozen || ((ch_mode(c) == 2 || ch_mode(c) == 3) && !c->gate)) {
         timer_cancel(p->timer);
         return;
     }
@@ -258,10 +264,8 @@ static void ch_control(Pit *p, int n, uint8_t v)
     c->frozen = 0;
     c->armed = 0;
     c->null_count = 1;
-    if (n == 0) {
-        irq_set(&p->irq0, ch_out(c, clock_now(p->clk)));
-        timer_cancel(p->timer);
-    }
+    if (n == 0)
+        pit_irq_update(p, clock_now(p->clk));
 }
 
 static uint8_t ch_status(const PitChannel *c, uint64_t now)
@@ -309,10 +313,8 @@ static void pit_data_write(Pit *p, int n, uint8_t v)
             /* Mode 0: writing the first byte stops the count (datasheet). */
             if (ch_mode(c) == 0 && c->counting) {
                 c->counting = 0;
-                if (n == 0) {
-                    irq_set(&p->irq0, 0);
-                    timer_cancel(p->timer);
-                }
+                if (n == 0)
+                    pit_irq_update(p, clock_now(p->clk));
             }
         } else {
             c->write_msb = 0;
@@ -439,8 +441,7 @@ static void pit_reset(void *dev)
         c->reload = 65536;
         c->rw = RW_LATCH;  /* no control word yet */
     }
-    timer_cancel(p->timer);
-    irq_set(&p->irq0, 0);
+    pit_irq_update(p, clock_now(p->clk));
 }
 
 static void pit_save(void *dev, StateStream *s)

@@ -292,6 +292,7 @@ TEST(kbc, typematic)
     KbcFix f;
     kbc_fix_init(&f);
     kbc_key_event(f.kbc, 0x1E, true);
+    kbc_key_event(f.kbc, 0x1E, true);            /* host auto-repeat is ignored */
     EXPECT_BYTES(&f, 0x1E);
     chiptest_run(f.clk, 450000000, 10000000);
     CHECK_EQ(rd(&f), -1);                        /* 500 ms delay not over */
