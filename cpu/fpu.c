@@ -608,10 +608,10 @@ static void h_trig(Exec *x)
 {
     Float80 v, s, c;
     if (!operand(x, 0, &v)) {
+        x->f->sw &= (uint16_t)~FPU_C2;
         if (!masked(x, FPU_IE))
             return;
         s = c = v;
-        x->f->sw &= (uint16_t)~FPU_C2;
         st_write(x, 0, v);
         if (x->rm == 2 || x->rm == 3)
             push(x, v);

@@ -91,6 +91,9 @@ static Float80 pack_quad(FpuEnv *env, quad q, int32_t e)
     int32_t qe = (int32_t)((b.w.hi >> 48) & 0x7FFF);
     if (q == 0)
         return fpu_make(sign, 0, 0);
+    /* Computed transcendental results always report PE, even when exact
+     * (host x87). */
+    env->flags |= FPU_PE;
     u128 frac = (u128)(b.w.hi & 0xFFFFFFFFFFFFull) << 64 | b.w.lo;
     u128 m = ((u128)1 << 112 | frac) << 15;
     return fpu_round_pack(env, sign, qe - 16383 + e + FPU_BIAS, m, 64);
@@ -220,17 +223,12 @@ Float80 fpu_f2xm1(FpuEnv *env, Float80 a)
         quad prod = s.m * ln2;
         return pack_quad(env, s.sign ? -prod : prod, s.e);
     }
-    if (s.e < 0)   /* |x| < 1, the architectural domain */
+    if (s.e < 0 || (s.e == 0 && s.m == 1))   /* |x| <= 1, the architectural domain */
         return pack_quad(env, q_expm1(q_value(s) * ln2), 0);
-    /* Outside the domain the result is undefined; give 2^x - 1 anyway. */
-    if (s.e > 15)
-        return neg ? fpu_make(true, FPU_BIAS, FPU_J_BIT) : fpu_make(false, FPU_EXP_MAX, FPU_J_BIT);
-    quad x = q_value(s);
-    int n = (int)x;
-    if (x < n)
-        n--;
-    quad p = (q_expm1((x - n) * ln2) + 1);
-    return pack_quad(env, q_scale(p, n) - 1, 0);
+    /* Outside the domain the result is undefined; the P6 family hands the
+     * operand back unchanged and reports it inexact (host x87). */
+    env->flags |= FPU_PE;
+    return a;
 }
 
 /* ------------------------------------------------------ FYL2X(P1) */
@@ -283,9 +281,8 @@ Float80 fpu_yl2x(FpuEnv *env, Float80 x, Float80 y)
     if (cx == FPU_CLASS_ZERO) {
         if (cy == FPU_CLASS_ZERO)
             return invalid(env);
-        denormal_check(env, y);
         if (cy != FPU_CLASS_INF)
-            env->flags |= FPU_ZE;
+            env->flags |= FPU_ZE;   /* and no DE for a denormal y (host x87) */
         return signed_inf(!sy);
     }
     if (cx == FPU_CLASS_INF) {
@@ -524,12 +521,16 @@ bool fpu_sincos(FpuEnv *env, Float80 x, Float80 *sin_out, Float80 *cos_out, bool
     }
     Split s = split(x);
     if (s.e < TINY_EXP) {
-        FpuEnv ec = *env;
-        *sin_out = pack_nudged(env, x, -1);
-        *cos_out = pack_nudged(&ec, fpu_make(false, FPU_BIAS, FPU_J_BIT), -1);
-        env->flags |= ec.flags & FPU_PE;
-        if (cos_c1)
-            env->round_up = ec.round_up;
+        /* cos of a tiny x is 1.0 exactly, inexact, whatever the rounding
+         * (host x87); only the sine's flags count unless asked for cos. */
+        *cos_out = fpu_make(false, FPU_BIAS, FPU_J_BIT);
+        if (cos_c1) {
+            env->flags |= FPU_PE;
+            env->round_up = false;
+            *sin_out = x;
+        } else {
+            *sin_out = pack_nudged(env, x, -1);
+        }
         return true;
     }
     quad sv, cv;

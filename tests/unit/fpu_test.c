@@ -215,7 +215,7 @@ typedef struct Insn {
     uint8_t nregs;          /* stack entries to fill */
     Profile a, b;           /* ST(0) and ST(1)/memory operand profiles */
     uint8_t ulps;           /* 0: bit exact; else ulp bound (transcendentals) */
-    uint8_t ignore_c;       /* condition-code bits the manual leaves undefined */
+    int16_t max_exp;        /* nonzero: ST(0) kept below 2^max_exp (the documented domain) */
 } Insn;
 
 #define P(c, s, sp) { BIAS + (c), (s), (sp) }
@@ -321,7 +321,7 @@ static const Insn insns[] = {
     { "FNSTSW", 5, 0x38, MEM_NONE, 2, STD, STD, 0, 0 },
     { "F2XM1", 1, 0xF0, MEM_NONE, 1, P(-6, 5, 10), STD, 1, 0 },
     { "FYL2X", 1, 0xF1, MEM_NONE, 2, P(0, 60, 10), P(0, 20, 10), 1, 0 },
-    { "FYL2XP1", 1, 0xF9, MEM_NONE, 2, P(-10, 8, 10), P(0, 20, 10), 1, 0 },
+    { "FYL2XP1", 1, 0xF9, MEM_NONE, 2, P(-10, 8, 10), P(0, 20, 10), 1, -2 },
     { "FPATAN", 1, 0xF3, MEM_NONE, 2, P(0, 40, 10), P(0, 40, 10), 1, 0 },
     { "FPTAN", 1, 0xF2, MEM_NONE, 1, P(-2, 8, 10), STD, 1, 0 },
     { "FSIN", 1, 0xFE, MEM_NONE, 1, P(-2, 8, 10), STD, 1, 0 },
@@ -389,6 +389,12 @@ static void case_build(Rng *r, const Insn *in, Case *c)
     for (unsigned i = 0; i < 8; i++) {
         c->empty[i] = i >= in->nregs;
         c->st[i] = rnd_f80(r, i == 0 ? &in->a : &in->b);
+    }
+    if (in->max_exp) {
+        /* Outside the documented domain the result is undefined. */
+        int e = c->st[0].sign_exp & 0x7FFF;
+        if (e != 0x7FFF && e >= BIAS + in->max_exp)
+            c->st[0].sign_exp = (uint16_t)((c->st[0].sign_exp & 0x8000) | (BIAS + in->max_exp - 1));
     }
     if (in->nregs >= 2 && rndn(r, 5) == 0) {
         /* ST(1) close to ST(0): cancellation, equality, tiny quotients. */
