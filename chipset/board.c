@@ -490,8 +490,10 @@ void board_destroy(Board *b)
 {
     if (!b)
         return;
-    if (b->cpu)
+    if (b->cpu) {
         b->accel->destroy(b->cpu);
+        bus_set_cpu_hooks(b->bus, NULL, NULL); /* devices below may still remap */
+    }
     for (int i = b->ndevs - 1; i >= 0; i--)
         if (b->devs[i].cls->destroy)
             b->devs[i].cls->destroy(b->devs[i].dev);
