@@ -145,6 +145,8 @@ void cpu_reset(Cpu *c)
     c->apic_base = 0xFEE00900;
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
     c->a20_mask = (uint32_t)bus_a20_mask(c->bus);
+    c->data_bp = false;
+    c->dr6_pending = 0;
     fpu_power_on(&c->fpu);
     tlb_flush(c);
     code_flush_all(c);
@@ -290,7 +292,7 @@ static bool has_error_code(int v)
 
 /* Delivers c->exc_vec, combining it with an exception being delivered into
  * a double fault or shutdown (SDM Vol. 3A Table 6-5). */
-static void exception_dispatch(Cpu *c)
+static void exception_dispatch(Cpu *c, bool trap)
 {
     int vec = c->exc_vec, err = c->exc_err;
     int prev = c->delivering;
@@ -314,7 +316,11 @@ static void exception_dispatch(Cpu *c)
         err = ERR_NONE; /* real mode pushes no error codes */
     c->delivering = vec;
     c->halted = false;
+    /* Faults push EFLAGS with RF set so the restarted instruction does not
+     * hit its own instruction breakpoint again (SDM Vol. 3B 17.3.1.1). */
+    c->push_rf = !trap && vec != EXC_DF;
     cpu_deliver(c, vec, err, false, c->eip);
+    c->push_rf = false;
     c->delivering = -1;
 }
 
@@ -451,7 +457,7 @@ static Block *block_for_eip(Cpu *c)
 /* Instruction breakpoints in DR0-DR3 (SDM Vol. 3A 17.2). */
 static bool debug_active(const Cpu *c)
 {
-    return (c->eflags & FL_TF) || (c->dr[7] & 0xFF);
+    return (c->eflags & (FL_TF | FL_RF)) || (c->dr[7] & 0xFF) || c->data_bp;
 }
 
 static void check_code_breakpoints(Cpu *c)
@@ -492,7 +498,7 @@ static void run_block(Cpu *c, Block *b, uint64_t limit)
 
 static void run_step(Cpu *c, Block *b)
 {
-    bool tf = c->eflags & FL_TF;
+    bool tf = c->eflags & FL_TF, rf = c->eflags & FL_RF;
     check_code_breakpoints(c);
     const Insn *i = b->insn;
     c->brk = 0;
@@ -500,9 +506,19 @@ static void run_step(Cpu *c, Block *b)
     i->fn(c, i);
     c->eip = c->next_eip;
     c->icount++;
-    c->eflags &= ~FL_RF;
-    if (tf) {
-        c->dr[6] |= 1u << 14; /* BS: single-step trap after the instruction */
+    /* RF is cleared once an instruction completes, except by IRET, which
+     * loads it (SDM Vol. 3A 2.3 "RF"). */
+    if (rf && i->op != 0xCF)
+        c->eflags &= ~FL_RF;
+    /* MOV SS/POP SS hold off debug traps until after the next instruction
+     * (SDM Vol. 3A 6.8.3). */
+    bool step = tf && !(c->shadow && c->shadow_icount == c->icount);
+    if (step || c->dr6_pending) {
+        if (c->dr6_pending)
+            c->dr[6] = (c->dr[6] & ~0xFu) | c->dr6_pending;
+        if (step)
+            c->dr[6] |= 1u << 14; /* BS: single-step trap after the instruction */
+        c->dr6_pending = 0;
         c->exc_is_trap = true;
         cpu_raise(c, EXC_DB, ERR_NONE);
     }
@@ -517,9 +533,11 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
     if (setjmp(c->jb)) {
         if (!c->exc_is_trap && c->delivering < 0)
             c->icount++; /* the faulting instruction counts as executed */
+        bool trap = c->exc_is_trap;
         c->exc_is_trap = false;
         c->brk = 0;
-        exception_dispatch(c);
+        c->dr6_pending = 0;
+        exception_dispatch(c, trap);
     }
     while (c->icount < limit) {
         if (c->shutdown) {

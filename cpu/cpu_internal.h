@@ -202,8 +202,8 @@ struct Cpu {
     int exc_vec, exc_err;       /* being raised */
     int delivering;             /* vector being delivered, or -1 */
     bool exc_is_trap;           /* INT n / INT3 / INTO: return to next insn */
-    bool exc_soft;              /* software INT n (gate DPL check) */
-    bool exc_ext;               /* external event: EXT bit in error codes */
+    bool push_rf;               /* fault delivery: RF set in the pushed EFLAGS */
+    bool data_bp;               /* DR7 enables a data breakpoint: no TLB fills */
     uint32_t dr6_pending;       /* data breakpoints hit by this insn */
 
     FpuState fpu;
@@ -261,6 +261,9 @@ void code_invalidate_range(Cpu *c, uint64_t paddr, uint64_t len);
 void code_flush_all(Cpu *c);
 bool code_page_tracked(Cpu *c, uint32_t ppage);
 void code_mark(Cpu *c, uint32_t phys, unsigned len);
+/* Data breakpoints (DR0-DR3 with RW=01/11) over a linear range. */
+void debug_check_data(Cpu *c, uint32_t lin, unsigned n, bool write);
+void debug_dr7_changed(Cpu *c);
 
 static inline bool tlb_hit(const TlbEntry *e, uint32_t lin, unsigned n)
 {

@@ -607,6 +607,18 @@ static void h_fxtract(Exec *x)
 static void h_trig(Exec *x)
 {
     Float80 v, s, c;
+    bool pushes = x->rm == 2 || x->rm == 3;
+    if (pushes && !st_empty(x, 7)) {
+        /* FPTAN/FSINCOS check for room before looking at the operand. */
+        x->f->sw &= (uint16_t)~FPU_C2;
+        stack_overflow(x);
+        if (!masked(x, FPU_IE))
+            return;
+        st_write(x, 0, fpu_indefinite());
+        set_top(x->f, top_of(x->f) - 1);
+        st_write(x, 0, fpu_indefinite());
+        return;
+    }
     if (!operand(x, 0, &v)) {
         x->f->sw &= (uint16_t)~FPU_C2;
         if (!masked(x, FPU_IE))
@@ -632,12 +644,6 @@ static void h_trig(Exec *x)
     x->f->sw &= (uint16_t)~FPU_C2;
     if (blocked(x))
         return;
-    if ((x->rm == 2 || x->rm == 3) && !st_empty(x, 7)) {
-        stack_overflow(x);
-        if (!masked(x, FPU_IE))
-            return;
-        s = c = fpu_indefinite();
-    }
     switch (x->rm) {
     case 2:  /* FPTAN: ST(0) = tan, push 1.0 */
         st_write(x, 0, s);

@@ -128,6 +128,8 @@ static void tlb_drop_writes_to(Cpu *c, uint32_t pp)
 static void tlb_fill(Cpu *c, uint32_t lin, uint32_t pa, bool write, bool user)
 {
     BusPage bp;
+    if (c->data_bp)
+        return; /* every access must reach debug_check_data */
     uint32_t page = pa & ~0xFFFu;
     bus_page(c->bus, page, &bp);
     uint8_t *host = write ? bp.write : bp.read;
@@ -239,7 +241,39 @@ void mem_probe_write(Cpu *c, int seg, uint32_t off, unsigned n)
 uint64_t mem_rd_slow(Cpu *c, int seg, uint32_t off, unsigned n)
 {
     mem_probe_read(c, seg, off, n);
+    if (c->data_bp)
+        debug_check_data(c, c->seg[seg].base + off, n, false);
     return lin_rd(c, c->seg[seg].base + off, n, c->cpl == 3);
+}
+
+/* Data breakpoints (SDM Vol. 3B 17.2.4-17.2.5): a hit is recorded now and
+ * reported as a trap after the instruction completes. */
+void debug_check_data(Cpu *c, uint32_t lin, unsigned n, bool write)
+{
+    static const uint32_t lens[4] = { 1, 2, 8, 4 };
+    for (int k = 0; k < 4; k++) {
+        if (!((c->dr[7] >> (2 * k)) & 3))
+            continue;
+        unsigned rw = (c->dr[7] >> (16 + 4 * k)) & 3;
+        if (rw == 0 || rw == 2 || (rw == 1 && !write))
+            continue;
+        uint32_t len = lens[(c->dr[7] >> (18 + 4 * k)) & 3];
+        uint32_t start = c->dr[k] & ~(len - 1);
+        if (lin <= start + len - 1 && start <= lin + n - 1)
+            c->dr6_pending |= 1u << k;
+    }
+}
+
+void debug_dr7_changed(Cpu *c)
+{
+    bool any = false;
+    for (int k = 0; k < 4; k++) {
+        unsigned rw = (c->dr[7] >> (16 + 4 * k)) & 3;
+        if (((c->dr[7] >> (2 * k)) & 3) && (rw == 1 || rw == 3))
+            any = true;
+    }
+    c->data_bp = any;
+    tlb_flush(c);
 }
 
 void mem_wr_slow(Cpu *c, int seg, uint32_t off, unsigned n, uint64_t v)
@@ -247,6 +281,8 @@ void mem_wr_slow(Cpu *c, int seg, uint32_t off, unsigned n, uint64_t v)
     const SegCache *s = &c->seg[seg];
     if (off < s->wlo || (uint64_t)off + n - 1 > s->whi)
         seg_fault(c, seg);
+    if (c->data_bp)
+        debug_check_data(c, s->base + off, n, true);
     lin_wr(c, s->base + off, n, v, c->cpl == 3);
 }
 

@@ -237,6 +237,7 @@ static void op_mov_dr(Cpu *c, const Insn *i)
         cpu_raise(c, EXC_DB, ERR_NONE);
     }
     c->dr[d] = R32(c, i->rm);
+    debug_dr7_changed(c);
     c->brk = 1;
 }
 FAM1(mov_rc, op_mov_rc);

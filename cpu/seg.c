@@ -777,7 +777,7 @@ void cpu_deliver(Cpu *c, int vec, int err, bool soft, uint32_t ret)
     if (!(td[1] & 0x8000))
         cpu_raise(c, EXC_NP, (tsel & 0xFFFC) | ext);
     bool conforming = ttype & 4;
-    uint32_t fl = cpu_get_eflags(c);
+    uint32_t fl = cpu_get_eflags(c) | (c->push_rf ? FL_RF : 0);
     bool v86 = fl & FL_VM;
     unsigned newcpl = c->cpl;
     Stk s;

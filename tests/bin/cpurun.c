@@ -130,14 +130,14 @@ int main(int argc, char **argv)
     Run run = { 0, false };
     bus_map_io(bus, 0xE9, 1, &debugcon_ops, &run);
     bus_map_io(bus, 0xF4, 1, &exit_ops, &run);
+    uint8_t *bios_img = NULL; /* the bus keeps a pointer to it: freed at the end */
     if (bios) {
         size_t len;
-        uint8_t *img = read_file(bios, &len);
-        if (!img || bus_set_bios(bus, img, len) < 0) {
+        bios_img = read_file(bios, &len);
+        if (!bios_img || bus_set_bios(bus, bios_img, len) < 0) {
             fprintf(stderr, "cpurun: cannot use BIOS %s\n", bios);
             return 1;
         }
-        free(img);
     }
     for (int k = 0; k < nloads; k++) {
         char path[512];
@@ -211,5 +211,6 @@ int main(int argc, char **argv)
     cpu_destroy(cpu);
     clock_destroy(clk);
     bus_destroy(bus);
+    free(bios_img);
     return status;
 }
