@@ -587,9 +587,9 @@ static void vga_destroy(void *dev)
     Vga *vga = dev;
     if (!vga)
         return;
-    if (vga->lfb_fixed)
-        bus_unmap(vga->bus, VGA_LFB_FIXED);
-    bus_unmap(vga->bus, 0xA0000);
+    /* Memory mappings (0xA0000 window, fixed LFB) stay: bus_unmap tells the
+     * CPU its map changed, and at board teardown the CPU is already gone;
+     * the memory map dies with its bus.  Ports are only table entries. */
     bus_unmap_io(vga->bus, 0x3B0, 0x30);
     bus_unmap_io(vga->bus, 0x1CE, 3);
     free(vga->vram);

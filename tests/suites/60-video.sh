@@ -72,11 +72,13 @@ window_test() {
 }
 
 # ---------------------------------------------------------------- guests
-# run_guest NAME IMAGE [vsx options...]: boots IMAGE from floppy, headless.
+# run_guest NAME IMAGE [vsx options...]: boots IMAGE headless.  The boot
+# sectors work from a floppy or a disk; they boot as the first hard disk,
+# so this suite does not depend on the floppy controller.
 run_guest() {
     n=$1 img=$2
     shift 2
-    timeout 300 "$VSX" run --headless --timeout 120 --memory 32M --fda "$img" --boot floppy \
+    timeout 300 "$VSX" run --headless --timeout 60 --memory 32M --hda "$img" --boot disk \
         --screenshot "$t/$n.png" --screen-text "$t/$n.txt" "$@" >"$t/$n.out" 2>&1
 }
 
@@ -88,8 +90,11 @@ guest_test() { # NAME: tests/video/NAME.asm against vga_expect NAME
     "$BUILD/tests/vga_expect" "$n" "$t/$n.want.png" || { fail $name "vga_expect failed"; return; }
     run_guest "$n" "$t/$n.img"
     st=$?
-    if [ $st -ne 1 ]; then
-        fail $name "exit status $st, want 1 (exit port 0): $(tail -1 "$t/$n.out")"
+    if [ "$n" = mode13 ]; then # the exit port ends the run with status (0 << 1) | 1
+        [ $st -eq 1 ] && pass exit_port_status || fail exit_port_status "exit status $st, want 1"
+    fi
+    if [ ! -s "$t/$n.png" ]; then
+        fail $name "no screenshot (exit status $st): $(tail -1 "$t/$n.out")"
         return
     fi
     got=$t/$n.png
@@ -113,9 +118,9 @@ welcome_test() {
     bin=$BUILD/roms/default_vm.bin
     [ -e "$bin" ] || { skip welcome "$bin is not built"; return; }
     cp "$bin" "$t/welcome.img" && truncate -s 1474560 "$t/welcome.img"
-    run_guest welcome "$t/welcome.img" --timeout 30 --keys '20s:"Hello, vsx!"'
+    run_guest welcome "$t/welcome.img" --timeout 6 --keys '3s:"Hello, vsx!"'
     st=$?
-    if [ $st -ne 124 ]; then fail welcome "exit status $st, want 124 (timeout)"; return; fi
+    [ $st -eq 124 ] && pass timeout_status || fail timeout_status "exit status $st, want 124"
     for want in 'a whole x86 PC in one program' 'CPU *[A-Za-z]' 'Memory *[0-9]+ MiB usable' \
         'image  = disk.vhd' 'Hello, vsx!' 'scan 02 ascii 21'; do
         if ! grep -Eq "$want" "$t/welcome.txt"; then
@@ -132,9 +137,6 @@ welcome_test() {
 
 signal_tests() {
     printf '[vm]\nname = sig test\nmemory = 16M\n' >"$t/sig.vsx"
-    "$VSX" run --headless --timeout 1 "$t/sig.vsx" >"$t/to.out" 2>&1
-    st=$?
-    [ $st -eq 124 ] && pass timeout_status || fail timeout_status "exit $st, want 124"
 
     mkdir -p "$t/shots"
     "$VSX" run --headless --set "display.screenshot_dir=$t/shots" --timeout 600 "$t/sig.vsx" \
@@ -145,7 +147,7 @@ signal_tests() {
     i=0
     while [ $i -lt 50 ] && ! ls "$t/shots"/sig-test-*.png >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
     kill -TERM $vpid 2>/dev/null
-    wait $vpid
+    wait $vpid 2>/dev/null
     st=$?
     [ $st -eq 143 ] && pass sigterm_status || fail sigterm_status "exit $st, want 143"
     if ls "$t/shots"/sig-test-*.png >/dev/null 2>&1; then
