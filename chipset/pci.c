@@ -188,15 +188,6 @@ static void pci_sync_mappings(PciDevice *d)
     rom_sync(d);
 }
 
-static void pci_unmap_all(PciDevice *d)
-{
-    for (int i = 0; i < PCI_BARS; i++)
-        bar_unmap(d, i);
-    if (d->rom_mapped)
-        bus_unmap(d->pci->bus, d->rom_mapped);
-    d->rom_mapped = 0;
-}
-
 /* ------------------------------------------------------------ interrupts */
 
 /* The i440FX/PIIX3 swizzle: device D's INTx pin P (1-4) drives
@@ -454,9 +445,16 @@ uint32_t pci_bar_address(PciDevice *d, int index)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* Teardown: I/O BARs leave the port table, but memory BARs and the ROM stay
+ * mapped -- bus_unmap tells the CPU its map changed, and at board teardown
+ * the CPU is already gone; the memory map dies with its Bus (the same rule as
+ * video/vga.c).  Nothing may touch the Bus's memory between this and
+ * bus_destroy. */
 static void pci_free_device(PciDevice *d)
 {
-    pci_unmap_all(d);
+    for (int i = 0; i < PCI_BARS; i++)
+        if (d->bar[i].type == PCI_BAR_IO)
+            bar_unmap(d, i);
     free(d->rom);
     free(d);
 }
