@@ -150,36 +150,56 @@ static bool vhd_read_locator(Vhd *v, const VhdLocator *l, char *out, size_t len)
 
 static void vhd_add_tried(char *tried, size_t tlen, const char *path)
 {
-    size_t t = strlen(tried);
+    size_t t = strlen(tried), n = strlen(path);
+    for (const char *p = strstr(tried, path); p; p = strstr(p + 1, path))
+        if ((p == tried || p[-1] == ' ') && (p[n] == ',' || p[n] == 0))
+            return; /* already listed */
     if (snprintf(tried + t, tlen - t, "%s%s", t ? ", " : "", path) >= (int)(tlen - t))
         tried[tlen - 1] = 0;
 }
 
+/* Tries raw (a locator's text) as a path; with only_name, just its file
+ * name in the child's directory (a Windows drive path, or a moved chain). */
+static bool vhd_try_parent(const char *dir, const char *raw, bool only_name, char *out, size_t len,
+                           char *tried, size_t tlen)
+{
+    char name[PATH_MAX];
+    if (snprintf(name, sizeof name, "%s", raw) >= (int)sizeof name)
+        return false;
+    for (char *c = name; *c; c++)
+        if (*c == '\\')
+            *c = '/';
+    const char *base = strrchr(name, '/');
+    vhd_locator_path(dir, only_name && base ? base + 1 : name, out, len);
+    if (out[0] && access(out, F_OK) == 0)
+        return true;
+    vhd_add_tried(tried, tlen, out);
+    return false;
+}
+
 /* Finds the parent: relative locator first, then absolute, then MacX, then
- * the parent name field (specification: "Parent Locator Entries"). */
+ * the parent name field (specification: "Parent Locator Entries"); last,
+ * each of their file names in the child's own directory. */
 static bool vhd_find_parent(Vhd *v, char *out, size_t len, char *tried, size_t tlen)
 {
     static const uint32_t order[] = {VHD_PLAT_W2RU, VHD_PLAT_W2KU, VHD_PLAT_MACX};
-    char dir[PATH_MAX], raw[PATH_MAX];
+    char dir[PATH_MAX], raw[VHD_LOCATORS + 1][PATH_MAX];
+    int n = 0;
     vhd_dirname(v->path, dir, sizeof dir);
     tried[0] = 0;
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (int i = 0; i < VHD_LOCATORS; i++) {
             const VhdLocator *l = &v->header.loc[i];
-            if (l->code != order[k] || !vhd_read_locator(v, l, raw, sizeof raw))
-                continue;
-            vhd_locator_path(dir, raw, out, len);
-            if (access(out, F_OK) == 0)
-                return true;
-            vhd_add_tried(tried, tlen, out);
+            if (l->code == order[k] && vhd_read_locator(v, l, raw[n], sizeof raw[n]) && raw[n][0])
+                n++;
         }
-    vhd_utf16_to_utf8(v->header.parent_name, 256, raw, sizeof raw);
-    if (raw[0]) {
-        vhd_locator_path(dir, raw, out, len);
-        if (access(out, F_OK) == 0)
-            return true;
-        vhd_add_tried(tried, tlen, out);
-    }
+    vhd_utf16_to_utf8(v->header.parent_name, 256, raw[n], sizeof raw[n]);
+    if (raw[n][0])
+        n++;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (vhd_try_parent(dir, raw[i], pass == 1, out, len, tried, tlen))
+                return true;
     return false;
 }
 
