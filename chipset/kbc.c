@@ -95,7 +95,8 @@ typedef struct KbcRegs {
     uint8_t pending;    /* controller command awaiting a data byte */
     uint8_t xlate_break;/* translator saw F0 */
     uint8_t irq1, irq12;
-    ByteQueue ctrl;
+    ByteQueue ctrl;     /* controller replies and D2/D3 bytes ... */
+    ByteQueue ctrl_src; /* ... and the source each one poses as */
     KbdState kbd;
     AuxState aux;
 } KbcRegs;
@@ -269,7 +270,7 @@ static void kbc_refill(Kbc *k)
         int src = SRC_NONE;
         if (r->ctrl.count) {
             b = q_get(&r->ctrl);
-            src = SRC_CTRL;
+            src = q_get(&r->ctrl_src);
         } else if (!(r->ram[0] & CB_KBD_OFF) && kbc_next_kbd_byte(k, &b)) {
             src = SRC_KBD;
         } else if (!(r->ram[0] & CB_AUX_OFF) && r->aux.q.count) {
@@ -289,13 +290,12 @@ static void kbc_refill(Kbc *k)
 }
 
 /* A controller reply, or a byte the guest wrote back (D2 as keyboard data,
- * untranslated; D3 as mouse data). */
+ * D3 as mouse data): the controller itself fills the output buffer, so
+ * neither translation nor the interface-disable bits apply. */
 static void kbc_queue_ctrl(Kbc *k, uint8_t b, int as)
 {
-    if (as == SRC_AUX)
-        q_put(&k->r.aux.q, b);
-    else
-        q_put(&k->r.ctrl, b);
+    if (q_put(&k->r.ctrl, b))
+        q_put(&k->r.ctrl_src, (uint8_t)as);
 }
 
 /* -------------------------------------------------------- PS/2 keyboard */
@@ -709,9 +709,10 @@ static void kbc_data_write(Kbc *k, uint8_t v)
         kbc_queue_ctrl(k, v, SRC_KBD);
     else if (cmd == 0xD3)
         kbc_queue_ctrl(k, v, SRC_AUX);
-    else if (cmd == 0xD4)
+    else if (cmd == 0xD4) {
+        r->ram[0] &= ~CB_AUX_OFF; /* talking to the mouse enables its interface */
         aux_write(k, v);
-    else {
+    } else {
         r->ram[0] &= ~CB_KBD_OFF; /* sending to the keyboard enables its interface */
         kbd_write(k, v);
     }
@@ -844,6 +845,11 @@ static int kbc_load(void *dev, StateStream *s)
     if (state_get(s, "kbc", r, sizeof *r) < 0)
         return -1;
     q_sanitise(&r->ctrl);
+    r->ctrl_src.head = r->ctrl.head; /* the two queues move in lockstep */
+    r->ctrl_src.count = r->ctrl.count;
+    for (int i = 0; i < QUEUE_SIZE; i++)
+        if (r->ctrl_src.data[i] > SRC_AUX || r->ctrl_src.data[i] == SRC_NONE)
+            r->ctrl_src.data[i] = SRC_CTRL;
     q_sanitise(&r->kbd.q);
     q_sanitise(&r->aux.q);
     if (r->kbd.set < 1 || r->kbd.set > 3)

@@ -102,11 +102,14 @@ TEST(kbc, controller_commands)
     cmd(&f, 0xD2);                               /* echo as keyboard data */
     dat(&f, 0x1E);
     EXPECT_BYTES(&f, 0x1E);
+    cmd(&f, 0xA7);                               /* even with the aux port off */
     cmd(&f, 0xD3);                               /* echo as mouse data */
     dat(&f, 0x77);
     CHECK_EQ(inb(f.bus, 0x64) & 0x21, 0x21);
     EXPECT_BYTES(&f, 0x77);
     CHECK_EQ(inb(f.bus, 0x60), 0x77);            /* empty buffer: last byte again */
+    mouse(&f, 0xF2);                             /* D4 enables the aux interface */
+    EXPECT_BYTES(&f, 0xFA, 0x00);
     kbc_fix_done(&f);
 }
 
