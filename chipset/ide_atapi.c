@@ -695,6 +695,32 @@ static void cmd_read_disc_info(IdeDrive *d)
     atapi_reply(d, 34, get16(p + 7));
 }
 
+/* READ TRACK INFORMATION for the one data track (MMC-3 §6.27): by LBA
+ * (type 0), track number (1) or session number (2). */
+static void cmd_read_track_info(IdeDrive *d)
+{
+    const uint8_t *p = d->s.packet;
+    uint8_t type = p[1] & 0x03;
+    uint32_t addr = get32(p + 2);
+    uint32_t blocks = medium_blocks(d);
+    bool ok = (type == 0 && addr < blocks) || (type == 1 && (addr == 1 || addr == 0xFF)) ||
+              (type == 2 && addr == 1);
+    if (!ok) {
+        atapi_invalid_field(d);
+        return;
+    }
+    uint8_t *b = d->buf;
+    memset(b, 0, 36);
+    put16(b, 34);
+    b[2] = 1;    /* track number */
+    b[3] = 1;    /* session number */
+    b[5] = 0x04; /* data track, recorded uninterrupted */
+    b[6] = 0x01; /* data mode 1 */
+    put32(b + 8, 0);
+    put32(b + 24, blocks);
+    atapi_reply(d, 36, get16(p + 7));
+}
+
 static void cmd_mechanism_status(IdeDrive *d)
 {
     uint8_t *b = d->buf;
@@ -732,6 +758,7 @@ static const AtapiCommand atapi_commands[256] = {
     [0x46] = {cmd_get_configuration, F_UA_OK},
     [0x4A] = {cmd_get_event_status, F_UA_OK},
     [0x51] = {cmd_read_disc_info, F_MEDIUM},
+    [0x52] = {cmd_read_track_info, F_MEDIUM},
     [0x55] = {cmd_mode_select10, 0},
     [0x5A] = {cmd_mode_sense10, 0},
     [0xA8] = {cmd_read12, F_MEDIUM},

@@ -1078,6 +1078,18 @@ TEST(atapi, mode_sense_configuration_and_misc)
     CHECK_EQ(r->len, 34);
     CHECK_EQ(r->data[2], 0x0E);
     memset(c, 0, 12);
+    c[0] = 0x52; /* READ TRACK INFORMATION, track 1 */
+    c[1] = 1;
+    c[5] = 1;
+    c[8] = 36;
+    atapi_pio(&f, c, 0xFFFE, r);
+    CHECK_EQ(r->len, 36);
+    CHECK_EQ(r->data[2], 1);
+    CHECK_EQ((uint32_t)r->data[26] << 8 | r->data[27], (2 << 20) / 2048);
+    c[5] = 2; /* no track 2 */
+    atapi_pio(&f, c, 0xFFFE, r);
+    CHECK_EQ(r->error, 0x54);
+    memset(c, 0, 12);
     c[0] = 0xBD;
     c[9] = 8;
     atapi_pio(&f, c, 0xFFFE, r);
