@@ -135,6 +135,41 @@ welcome_test() {
     pass welcome
 }
 
+# vsx's own window (real board, VGA BIOS, VBE 640x480) under Xvfb: the
+# picture on the X screen equals vsx's screenshot and the expected picture.
+vsx_window_test() {
+    name=vsx_window_matches_png
+    if ! have Xvfb || ! have import; then skip $name "needs xvfb and imagemagick (make test-deps)"; return; fi
+    nasm -f bin -DHOLD -I "$VSX_TESTS/video/" -o "$t/hold.img" "$VSX_TESTS/video/vbe.asm" 2>"$t/hold.nasm" ||
+        { fail $name "nasm: $(head -1 "$t/hold.nasm")"; return; }
+    truncate -s 1474560 "$t/hold.img"
+    if ! start_xvfb; then skip $name "Xvfb did not start: $(tail -1 "$t/xvfb.log")"; return; fi
+    DISPLAY=$display timeout 120 "$VSX" run --timeout 30 --memory 32M --hda "$t/hold.img" --boot disk \
+        --screenshot "$t/hold.png" >"$t/hold.out" 2>&1 &
+    vpid=$!
+    # No window manager: SDL centres the first 720x540 window on the
+    # 1024x768 screen at (152,114) and a mode change keeps that corner.
+    i=0 d=
+    while [ $i -lt 60 ] && [ "$d" != 0 ]; do
+        sleep 0.5
+        import -display "$display" -window root -crop 640x480+152+114 +repage "$t/xshot.png" 2>/dev/null
+        d=$(diff_pixels "$t/xshot.png" "$t/vbe.want.png")
+        i=$((i + 1))
+    done
+    kill -TERM $vpid 2>/dev/null
+    wait $vpid 2>/dev/null
+    kill "$xpid" 2>/dev/null
+    wait "$xpid" 2>/dev/null
+    xpid=
+    if [ "$d" != 0 ]; then
+        fail $name "the window never showed the expected picture (${d:-size mismatch} pixels differ): $(tail -1 "$t/hold.out")"
+    elif [ "$(diff_pixels "$t/xshot.png" "$t/hold.png")" != 0 ]; then
+        fail $name "vsx's screenshot differs from its window"
+    else
+        pass $name
+    fi
+}
+
 signal_tests() {
     printf '[vm]\nname = sig test\nmemory = 16M\n' >"$t/sig.vsx"
 
@@ -169,6 +204,7 @@ else
         guest_test $g
     done
     welcome_test
+    vsx_window_test
     signal_tests
 fi
 exit 0
