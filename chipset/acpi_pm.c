@@ -263,7 +263,7 @@ static void pm_place(AcpiPm *pm, uint16_t *mapped, uint16_t want, uint32_t len, 
     if (!want || (uint32_t)want + len > 0x10000)
         return;
     if (bus_map_io(pm->bus, want, len, ops, pm) < 0) {
-        pci_log("%s I/O at 0x%x overlaps another device; left unmapped", ops->name, want);
+        pci_log(pm->pci, "%s I/O at 0x%x overlaps another device; left unmapped", ops->name, want);
         return;
     }
     *mapped = want;
@@ -311,7 +311,7 @@ AcpiPm *acpi_pm_create(PciBus *pci, Bus *bus, Clock *clk)
     pm->fixed_gpe = bus_map_io(bus, GPE0_FIXED_PORT, 4, &gpe_ops, pm) == 0;
     pm->fixed_apm = bus_map_io(bus, APM_PORT, 2, &apm_ops, pm) == 0;
     if (!pm->fixed_gpe || !pm->fixed_apm)
-        pci_log("GPE0 (0xAFE0) or APM (0xB2) ports already taken; left unmapped");
+        pci_log(pci, "GPE0 (0xAFE0) or APM (0xB2) ports already taken; left unmapped");
     acpi_pm_reset(pm);
     return pm;
 }

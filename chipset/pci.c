@@ -35,8 +35,14 @@
 #define PCI_STATUS_W1C 0xF900u      /* error bits 15:11 and 8 */
 #define PCI_ROM_MAX (16u << 20)
 
-void pci_log(const char *fmt, ...)
+/* Guest-caused conditions are logged, but only the first few: a guest that
+ * keeps moving a BAR onto another device must not flood stderr. */
+void pci_log(PciBus *pci, const char *fmt, ...)
 {
+    if (pci->logged >= PCI_LOG_MAX)
+        return;
+    if (++pci->logged == PCI_LOG_MAX)
+        fmt = "(further PCI placement messages suppressed)";
     va_list ap;
     va_start(ap, fmt);
     fputs("vsx: pci: ", stderr);
@@ -145,7 +151,7 @@ static void bar_sync(PciDevice *d, int i)
         /* Overlapping another device: real hardware would have two
          * claimants; we leave this BAR off the bus rather than break the
          * other one. */
-        pci_log("%02x.%d %s BAR%d at 0x%x (size 0x%x) not mapped: %s", d->devfn >> 3,
+        pci_log(d->pci, "%02x.%d %s BAR%d at 0x%x (size 0x%x) not mapped: %s", d->devfn >> 3,
                 d->devfn & 7, d->info.name ? d->info.name : "?", i, want, d->bar[i].size,
                 strerror(-rc));
         return;
@@ -175,7 +181,7 @@ static void rom_sync(PciDevice *d)
         return;
     int rc = bus_map_ram(d->pci->bus, want, d->rom_size, d->rom, true);
     if (rc < 0) {
-        pci_log("%02x.%d ROM at 0x%x not mapped: %s", d->devfn >> 3, d->devfn & 7, want, strerror(-rc));
+        pci_log(d->pci, "%02x.%d ROM at 0x%x not mapped: %s", d->devfn >> 3, d->devfn & 7, want, strerror(-rc));
         return;
     }
     d->rom_mapped = want;

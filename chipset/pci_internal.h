@@ -10,6 +10,7 @@
 
 #define PCI_DEVFNS 256
 #define PCI_BARS 6
+#define PCI_LOG_MAX 16
 
 /* Standard type-0 header offsets (PCI Local Bus Specification 2.1, §6.1). */
 enum {
@@ -73,6 +74,7 @@ struct PciBus {
     int ndev;
     uint16_t irq_driven;     /* ISA IRQ lines we hold high */
     int sci_level;
+    int logged; /* pci_log messages so far */
     I440fx *host;
     Piix3 *isa;
     AcpiPm *pm;
@@ -84,7 +86,7 @@ uint32_t pci_cfg_get(const PciDevice *d, uint8_t offset, unsigned width);
 void pci_cfg_put(PciDevice *d, uint8_t offset, unsigned width, uint32_t value);
 void pci_update_irqs(PciBus *pci);
 void pci_set_sci(PciBus *pci, int level);
-void pci_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pci_log(PciBus *pci, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* piix.c: i440FX host bridge 00:00.0 and PIIX3 ISA bridge 00:01.0. */
 I440fx *i440fx_create(PciBus *pci);
