@@ -83,8 +83,9 @@ static Split split(Float80 a)
 
 static quad q_value(Split s) { return q_scale(s.sign ? -s.m : s.m, s.e); }
 
-/* Round sign * |q| * 2^e (q a normal quad) to the x87 format. */
-static Float80 pack_quad(FpuEnv *env, quad q, int32_t e)
+/* Round sign * |q| * 2^e (q a normal quad) to the x87 format; nudge -1
+ * takes the value a hair below |q| (for f(t) = t - O(t^3) at tiny t). */
+static Float80 pack_quad_nudged(FpuEnv *env, quad q, int32_t e, int nudge)
 {
     QuadBits b = { .q = q };
     bool sign = b.w.hi >> 63;
@@ -96,7 +97,19 @@ static Float80 pack_quad(FpuEnv *env, quad q, int32_t e)
     env->flags |= FPU_PE;
     u128 frac = (u128)(b.w.hi & 0xFFFFFFFFFFFFull) << 64 | b.w.lo;
     u128 m = ((u128)1 << 112 | frac) << 15;
+    if (nudge < 0) {
+        m -= 1;
+        if (!(m >> 127)) {
+            m <<= 1;
+            e--;
+        }
+    }
     return fpu_round_pack(env, sign, qe - 16383 + e + FPU_BIAS, m, 64);
+}
+
+static Float80 pack_quad(FpuEnv *env, quad q, int32_t e)
+{
+    return pack_quad_nudged(env, q, e, 0);
 }
 
 /* x itself, nudged by less than an ulp (dir -1 below, +1 above in magnitude):
@@ -423,8 +436,7 @@ Float80 fpu_patan(FpuEnv *env, Float80 y, Float80 x)
         if (!sx) {
             /* atan(t) = t - t^3/3: t = |y|/|x| with a slight shortfall */
             quad t = b.m / a.m;
-            quad shortfall = q_scale(t, -124);   /* below half an ulp of the quad */
-            return pack_quad(env, sy ? -(t - shortfall) : (t - shortfall), d);
+            return pack_quad_nudged(env, sy ? -t : t, d, -1);
         }
         v = pi;   /* pi - t */
     } else if (d > 120) {
@@ -486,6 +498,25 @@ static void sin_cos(Split s, quad *sin_out, quad *cos_out)
     *cos_out = cv[red.k];
 }
 
+/* sin x and tan x for tiny x, as the host x87 delivers them: below 2^-68
+ * the operand itself (inexact; underflow if denormal), above that the
+ * operand nudged towards zero (even for tan, whose true value is larger). */
+static Float80 tiny_result(FpuEnv *env, Float80 x, int32_t e)
+{
+    if (e >= -68)
+        return pack_nudged(env, x, -1);
+    /* x itself, normalized as far as the exponent allows (a pseudo-denormal
+     * becomes normal, an unmasked underflow wraps the exponent). */
+    Split s = split(x);
+    u128 m = (u128)(x.mant << __builtin_clzll(x.mant)) << 64;
+    Float80 r = fpu_round_pack(env, s.sign, s.e + FPU_BIAS, m, 64);
+    env->flags |= FPU_PE;
+    env->round_up = false;
+    if ((r.sign_exp & 0x7FFF) == 0)
+        env->flags |= FPU_UE;
+    return r;
+}
+
 static bool out_of_range(Float80 x)
 {
     int32_t e = x.sign_exp & 0x7FFF;
@@ -529,7 +560,7 @@ bool fpu_sincos(FpuEnv *env, Float80 x, Float80 *sin_out, Float80 *cos_out, bool
             env->round_up = false;
             *sin_out = x;
         } else {
-            *sin_out = pack_nudged(env, x, -1);
+            *sin_out = tiny_result(env, x, s.e);
         }
         return true;
     }
@@ -560,7 +591,7 @@ bool fpu_tan(FpuEnv *env, Float80 x, Float80 *tan_out)
     }
     Split s = split(x);
     if (s.e < TINY_EXP) {
-        *tan_out = pack_nudged(env, x, +1);
+        *tan_out = tiny_result(env, x, s.e);
         return true;
     }
     quad sv, cv;
