@@ -135,6 +135,17 @@ welcome_test() {
     pass welcome
 }
 
+# The welcome VM as `vsx` runs it: SeaBIOS boots the built-in floppy.
+welcome_floppy_test() {
+    timeout 120 "$VSX" run --headless --timeout 8 --memory 32M --fda builtin:welcome --boot floppy \
+        --screen-text "$t/wf.txt" >"$t/wf.out" 2>&1
+    if grep -q 'a whole x86 PC in one program' "$t/wf.txt" 2>/dev/null; then
+        pass welcome_floppy
+    else
+        fail welcome_floppy "no welcome screen from the built-in floppy; screen: $(grep -v '^$' "$t/wf.txt" 2>/dev/null | tail -1)"
+    fi
+}
+
 # vsx's own window (real board, VGA BIOS, VBE 640x480) under Xvfb: the
 # picture on the X screen equals vsx's screenshot and the expected picture.
 vsx_window_test() {
@@ -204,6 +215,7 @@ else
         guest_test $g
     done
     welcome_test
+    welcome_floppy_test
     vsx_window_test
     signal_tests
 fi
