@@ -339,7 +339,7 @@ static void fill_mem(Rng *r, const Insn *in, Case *c)
         if (rndn(r, 4) == 0)
             v = (uint32_t)v >> rndn(r, 32) ^ (rndn(r, 2) ? 0x80000000u : 0) ^ (rndn(r, 3) ? 0 : 0x7F800000u);
         else
-            v = (uint32_t)((f.sign_exp >> 15) << 31 | (uint32_t)(127 + rndn(r, 60) - 30) << 23 |
+            v = (uint32_t)((uint32_t)(f.sign_exp >> 15) << 31 | (uint32_t)(127 + rndn(r, 60) - 30) << 23 |
                            (uint32_t)(f.mant >> 40 & 0x7FFFFF));
         memcpy(c->mem, &v, 4);
         break;
