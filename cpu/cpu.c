@@ -411,6 +411,7 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
         return decode_uncached(c, eip);
     b->phys = phys;
     b->eip = eip;
+    b->gen = c->chain_gen - 1; /* no successors yet */
     b->code32 = c->code32;
     b->bytes = (uint16_t)pos;
     c->arena_used += (sizeof(Block) + b->n * sizeof(Insn) + 15) & ~(size_t)15;
@@ -454,6 +455,40 @@ static Block *block_for_eip(Cpu *c)
     return translate(c, phys, host, eip, cache);
 }
 
+/* The block at CS:EIP, through the previous block's successor links when
+ * nothing has changed since they were made. */
+static Block *next_block(Cpu *c)
+{
+    Block *p = c->prev_block, *b;
+    uint32_t gen = c->chain_gen;
+    if (p && c->prev_gen == gen && p->gen == gen) {
+        int s = c->eip != p->succ_eip[0];
+        b = p->succ[s];
+        if (b && p->succ_eip[s] == c->eip && c->eip + b->bytes - 1 <= c->seg[SEG_CS].limit)
+            goto found;
+    }
+    b = block_for_eip(c);
+    if (b == c->scratch) {
+        c->prev_block = NULL;
+        return b;
+    }
+    if (p && c->prev_gen == gen && c->chain_gen == gen) {
+        if (p->gen != gen) {
+            p->gen = gen;
+            p->succ[0] = p->succ[1] = NULL;
+            p->succ_eip[0] = p->eip + p->bytes;
+            p->succ_eip[1] = 0;
+        }
+        int s = c->eip != p->succ_eip[0];
+        p->succ[s] = b;
+        p->succ_eip[s] = c->eip;
+    }
+found:
+    c->prev_block = b;
+    c->prev_gen = c->chain_gen;
+    return b;
+}
+
 /* Instruction breakpoints in DR0-DR3 (SDM Vol. 3A 17.2). */
 static bool debug_active(const Cpu *c)
 {
@@ -484,16 +519,16 @@ static void run_block(Cpu *c, Block *b, uint64_t limit)
     unsigned n = b->n;
     if (room < n)
         n = (unsigned)room;
-    const Insn *i = b->insn;
+    const Insn *i = b->insn, *end = b->insn + n;
     c->brk = 0;
-    for (unsigned k = 0; k < n; k++, i++) {
+    /* icount is advanced per instruction: an exception unwinds from inside
+     * a handler and must see the instructions retired so far. */
+    do {
         c->next_eip = c->eip + i->len;
         i->fn(c, i);
         c->eip = c->next_eip;
         c->icount++;
-        if (unlikely(c->brk))
-            break;
-    }
+    } while (++i < end && likely(!c->brk));
 }
 
 static void run_step(Cpu *c, Block *b)
@@ -537,6 +572,7 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
         c->exc_is_trap = false;
         c->brk = 0;
         c->dr6_pending = 0;
+        c->prev_block = NULL;
         exception_dispatch(c, trap);
     }
     while (c->icount < limit) {
@@ -555,7 +591,7 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
             why = CPU_EXIT_HLT;
             break;
         }
-        Block *b = block_for_eip(c);
+        Block *b = next_block(c);
         if (unlikely(debug_active(c)))
             run_step(c, b);
         else

@@ -104,6 +104,11 @@ typedef struct Block {
     uint16_t bytes;    /* guest bytes covered */
     struct Block *hnext;  /* hash chain */
     struct Block *pnext;  /* chain of blocks on the same physical page */
+    /* Direct successors (fall-through, other), valid while gen equals
+     * Cpu.chain_gen (bumped whenever a mapping, CS, CPL or the cache changes). */
+    uint32_t gen;
+    uint32_t succ_eip[2];
+    struct Block *succ[2];
     Insn insn[];
 } Block;
 
@@ -216,6 +221,9 @@ struct Cpu {
     uint64_t *code_chunks;      /* per tracked RAM page: 64-byte chunks holding code */
     uint32_t tracked_pages;
     Block *scratch;             /* uncached single-instruction decode */
+    uint32_t chain_gen;
+    Block *prev_block;          /* last block run (for chaining), or NULL */
+    uint32_t prev_gen;
 
     Bus *bus;
     Clock *clk;
@@ -316,8 +324,8 @@ static inline void cpu_flags_materialize(Cpu *c)
         c->cc_op = CC_EAGER;
     }
 }
-static inline bool get_cf(Cpu *c) { return cpu_get_eflags(c) & FL_CF; }
 bool cpu_cond(Cpu *c, unsigned cc);
+static inline bool get_cf(Cpu *c) { return cpu_cond(c, 2); }
 /* Writes EFLAGS as POPF/IRET/task switch would (mask = bits allowed). */
 void cpu_set_eflags(Cpu *c, uint32_t v, uint32_t mask);
 

@@ -81,6 +81,7 @@ uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user)
 /* ---- TLB ---- */
 void tlb_flush(Cpu *c)
 {
+    c->chain_gen++;
     for (int u = 0; u < 2; u++)
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             c->tlb_r[u][k].tag = TLB_INVALID;
@@ -90,6 +91,7 @@ void tlb_flush(Cpu *c)
 
 void tlb_flush_page(Cpu *c, uint32_t lin)
 {
+    c->chain_gen++;
     unsigned k = (lin >> 12) & (TLB_SIZE - 1);
     for (int u = 0; u < 2; u++) {
         c->tlb_r[u][k].tag = TLB_INVALID;
@@ -312,6 +314,7 @@ static void code_invalidate_page(Cpu *c, uint32_t pp)
         hash_unlink(c, b);
     c->page_blocks[pp] = NULL;
     c->code_chunks[pp] = 0;
+    c->chain_gen++;
     c->brk = 1; /* the running block may be one of them */
 }
 
@@ -354,6 +357,8 @@ void code_flush_all(Cpu *c)
         memset(c->code_chunks, 0, c->tracked_pages * sizeof *c->code_chunks);
     }
     c->arena_used = 0;
+    c->chain_gen++;
+    c->prev_block = NULL;
     c->brk = 1;
 }
 

@@ -88,7 +88,7 @@ static inline uint32_t size_mask_of(unsigned bytes)
 /* Sets CF/OF (and AF) eagerly, ZF/SF/PF from res lazily. */
 static inline void flags_set_cozsp(Cpu *c, uint32_t res, unsigned sz, uint32_t cf_of_af)
 {
-    cpu_flags_materialize(c);
+    /* ZF/SF/PF of the old state are dead: no need to materialize them. */
     c->eflags = (c->eflags & ~(FL_CF | FL_OF | FL_AF)) | cf_of_af;
     c->cc_op = CC_ZSP + sz;
     c->cc_res = res;

@@ -373,17 +373,19 @@ FAM1(imul_ge, op_imul_ge);
 /* ---- shifts and rotates (SDM Vol. 2 SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR) ---- */
 enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
 
-static void shift_any(Cpu *c, const Insn *i, unsigned n, unsigned kind)
+/* Inlined into one handler per (operation, size, form): n, kind and mem are
+ * constants there, so the switch and the size tests fold away. */
+static inline __attribute__((always_inline)) void shift_any(Cpu *c, const Insn *i, unsigned n, unsigned kind, bool mem)
 {
     unsigned bits = 8 * n;
     uint32_t m = size_mask_of(n), sign = 1u << (bits - 1);
     unsigned cnt = (i->cl ? R8(c, REG_CX) : i->imm) & 0x1F;
-    uint32_t off = i->mem ? cpu_ea(c, i) : 0;
-    uint32_t a = i->mem ? mem_get(c, i->seg, off, n) : reg_get(c, i->rm, n);
+    uint32_t off = mem ? cpu_ea(c, i) : 0;
+    uint32_t a = mem ? mem_get(c, i->seg, off, n) : reg_get(c, i->rm, n);
     if (cnt == 0)
         return;
     uint32_t r, f = 0;
-    uint32_t cf_old = get_cf(c);
+    uint32_t cf_old = (kind == SH_RCL || kind == SH_RCR) ? get_cf(c) : 0;
     switch (kind) {
     case SH_ROL: {
         unsigned k = cnt % bits;
@@ -445,7 +447,7 @@ static void shift_any(Cpu *c, const Insn *i, unsigned n, unsigned kind)
         break;
     }
     }
-    if (i->mem)
+    if (mem)
         mem_set(c, i->seg, off, n, r);
     else
         reg_set(c, i->rm, n, r);
@@ -458,9 +460,13 @@ static void shift_any(Cpu *c, const Insn *i, unsigned n, unsigned kind)
 }
 
 #define SHIFT_FAM(name, kind)                                                 \
-    static void op_##name##_b(Cpu *c, const Insn *i) { shift_any(c, i, 1, kind); } \
-    static void op_##name##_v(Cpu *c, const Insn *i) { shift_any(c, i, op_bytes(i, false), kind); } \
-    FAM6(name, op_##name##_b, op_##name##_b, op_##name##_v, op_##name##_v, op_##name##_v, op_##name##_v)
+    static void op_##name##_r8(Cpu *c, const Insn *i) { shift_any(c, i, 1, kind, false); } \
+    static void op_##name##_m8(Cpu *c, const Insn *i) { shift_any(c, i, 1, kind, true); } \
+    static void op_##name##_r16(Cpu *c, const Insn *i) { shift_any(c, i, 2, kind, false); } \
+    static void op_##name##_m16(Cpu *c, const Insn *i) { shift_any(c, i, 2, kind, true); } \
+    static void op_##name##_r32(Cpu *c, const Insn *i) { shift_any(c, i, 4, kind, false); } \
+    static void op_##name##_m32(Cpu *c, const Insn *i) { shift_any(c, i, 4, kind, true); } \
+    FAM_SZ(name)
 SHIFT_FAM(rol, SH_ROL);
 SHIFT_FAM(ror, SH_ROR);
 SHIFT_FAM(rcl, SH_RCL);
