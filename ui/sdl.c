@@ -298,27 +298,33 @@ static UiAction host_combo(UiWindow *w, SDL_Scancode sc, bool *consumed)
     }
 }
 
-static bool ctrl_alt(void)
+/* From the key events in order, not SDL_GetModState(): that reflects every
+ * event already pumped, so a quick Ctrl+Alt+S could read as plain S. */
+static bool ctrl_alt(const UiWindow *w)
 {
-    SDL_Keymod m = SDL_GetModState();
-    return (m & KMOD_CTRL) && (m & KMOD_ALT);
+    return (w->held[SDL_SCANCODE_LCTRL] || w->held[SDL_SCANCODE_RCTRL]) &&
+           (w->held[SDL_SCANCODE_LALT] || w->held[SDL_SCANCODE_RALT]);
+}
+
+static bool is_ctrl_or_alt(SDL_Scancode sc)
+{
+    return sc == SDL_SCANCODE_LCTRL || sc == SDL_SCANCODE_RCTRL ||
+           sc == SDL_SCANCODE_LALT || sc == SDL_SCANCODE_RALT;
 }
 
 static UiAction on_key(UiWindow *w, const SDL_KeyboardEvent *k)
 {
     SDL_Scancode sc = k->keysym.scancode;
     bool down = k->type == SDL_KEYDOWN;
-    if (down && ctrl_alt()) {
+    if (down && ctrl_alt(w)) {
         bool consumed;
         UiAction a = host_combo(w, sc, &consumed);
         if (consumed)
             return a;
-        bool is_mod = sc == SDL_SCANCODE_LCTRL || sc == SDL_SCANCODE_RCTRL ||
-                      sc == SDL_SCANCODE_LALT || sc == SDL_SCANCODE_RALT;
-        if (is_mod && w->grabbed)
-            set_grab(w, false);
     }
     guest_key(w, sc, down);
+    if (down && w->grabbed && is_ctrl_or_alt(sc) && ctrl_alt(w))
+        set_grab(w, false);
     return UI_NONE;
 }
 

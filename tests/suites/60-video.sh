@@ -181,6 +181,45 @@ vsx_window_test() {
     fi
 }
 
+# Typing into the window: SDL scan codes reach the guest as PS/2 keys
+# (the welcome VM echoes them); Ctrl+Alt+S screenshots without leaking the
+# S to the guest; Ctrl+Alt+Q powers off (status 0).
+window_keyboard_test() {
+    name=window_keyboard
+    if ! have Xvfb || ! have xdotool; then skip $name "needs xvfb and xdotool (apt-get install xdotool)"; return; fi
+    bin=$BUILD/roms/default_vm.bin
+    [ -e "$bin" ] || { skip $name "$bin is not built"; return; }
+    cp "$bin" "$t/kb.img" && truncate -s 1474560 "$t/kb.img"
+    mkdir -p "$t/kbshots"
+    printf '[vm]\nname = kb test\nmemory = 32M\nboot = disk\n[ide0.master]\nimage = kb.img\n[display]\nscreenshot_dir = kbshots\n' >"$t/kb.vsx"
+    if ! start_xvfb; then skip $name "Xvfb did not start: $(tail -1 "$t/xvfb.log")"; return; fi
+    DISPLAY=$display timeout 120 "$VSX" run --timeout 60 "$t/kb.vsx" --screen-text "$t/kb.txt" >"$t/kb.out" 2>&1 &
+    vpid=$!
+    sleep 3
+    DISPLAY=$display xdotool mousemove 500 400
+    sleep 0.3
+    DISPLAY=$display xdotool type --delay 60 'Hi! x_Y'
+    sleep 0.5
+    DISPLAY=$display xdotool key ctrl+alt+s
+    sleep 0.5
+    DISPLAY=$display xdotool key ctrl+alt+q
+    wait $vpid 2>/dev/null
+    st=$?
+    kill "$xpid" 2>/dev/null
+    wait "$xpid" 2>/dev/null
+    xpid=
+    line=$(grep -a 'scan' "$t/kb.txt" 2>/dev/null)
+    if [ $st -ne 0 ]; then
+        fail $name "Ctrl+Alt+Q: exit status $st, want 0 ($(tail -1 "$t/kb.out"))"
+    elif ! echo "$line" | grep -q 'Hi! x_Y .*scan 15 ascii 59'; then
+        fail $name "echo line is '$line', want 'Hi! x_Y' and the last key Y (scan 15)"
+    elif ! ls "$t/kbshots"/kb-test-*.png >/dev/null 2>&1; then
+        fail $name "Ctrl+Alt+S wrote no kb-test-*.png"
+    else
+        pass $name
+    fi
+}
+
 signal_tests() {
     printf '[vm]\nname = sig test\nmemory = 16M\n' >"$t/sig.vsx"
 
@@ -217,6 +256,7 @@ else
     welcome_test
     welcome_floppy_test
     vsx_window_test
+    window_keyboard_test
     signal_tests
 fi
 exit 0
