@@ -1095,6 +1095,26 @@ static int vhd_create_sparse(int fd, VhdFooter *f, VhdHeader *h, const uint8_t *
     return r;
 }
 
+/* Gives the finished file tmp its name path without replacing anything
+ * there (link, or rename where hard links are unsupported), durably. */
+int vhd_publish(const char *tmp, const char *path)
+{
+    if (link(tmp, path) == 0)
+        unlink(tmp);
+    else if (errno == EEXIST || access(path, F_OK) == 0)
+        return -EEXIST;
+    else if (rename(tmp, path) != 0)
+        return -errno;
+    char dir[PATH_MAX];
+    vhd_dirname(path, dir, sizeof dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
 int vhd_create(const char *path, const VhdCreate *c, char *err, size_t errlen)
 {
     VhdFooter f;
@@ -1129,10 +1149,21 @@ int vhd_create(const char *path, const VhdCreate *c, char *err, size_t errlen)
     uint64_t bat_bytes = ((uint64_t)h.max_entries * 4 + 511) & ~511ull;
     if (c->type == VHD_TYPE_DIFF) {
         loc_len = vhd_make_locators(path, c->parent, &h, &loc, h.table_offset + bat_bytes, err, errlen);
-        if (loc_len < 0)
+        if (loc_len < 0) {
+            free(loc);
             return -1;
+        }
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* Built under a temporary name and linked into place when complete, so
+     * an interrupted create never leaves a half-made image at path. */
+    char tmp[PATH_MAX];
+    int fd = -1;
+    if (access(path, F_OK) == 0)
+        errno = EEXIST;
+    else if (snprintf(tmp, sizeof tmp, "%s.part-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        errno = ENAMETOOLONG;
+    else
+        fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         free(loc);
         vhd_set_err(err, errlen, "%s: %s", path, strerror(errno));
@@ -1144,8 +1175,10 @@ int vhd_create(const char *path, const VhdCreate *c, char *err, size_t errlen)
         r = -errno;
     close(fd);
     free(loc);
+    if (!r)
+        r = vhd_publish(tmp, path);
     if (r) {
-        unlink(path);
+        unlink(tmp);
         vhd_set_err(err, errlen, "%s: %s", path, strerror(-r));
         return -1;
     }

@@ -162,6 +162,8 @@ typedef struct VhdCreate {
     const VhdHeader *like_header; /* copy parent identity (compact) */
 } VhdCreate;
 int vhd_create(const char *path, const VhdCreate *c, char *err, size_t errlen);
+/* Names the finished file tmp path unless path exists (then -EEXIST). */
+int vhd_publish(const char *tmp, const char *path);
 
 /* Helpers shared with the tools. */
 int vhd_pread(int fd, void *buf, size_t len, uint64_t off);

@@ -300,18 +300,29 @@ static int vhd_cmd_convert(int argc, char **argv)
         disk_close(in);
         return 1;
     }
-    BlockDev *out = vhd_make_output(files[1], kind, in->size, err, sizeof err);
+    /* Written under a temporary name and renamed when complete. */
+    char tmp[PATH_MAX];
+    if (access(files[1], F_OK) == 0 ||
+        snprintf(tmp, sizeof tmp, "%s.part-%ld", files[1], (long)getpid()) >= (int)sizeof tmp) {
+        fprintf(stderr, "%s: %s\n", files[1], access(files[1], F_OK) == 0 ? strerror(EEXIST) : "path too long");
+        disk_close(in);
+        return 1;
+    }
+    BlockDev *out = vhd_make_output(tmp, kind, in->size, err, sizeof err);
     if (!out) {
         fprintf(stderr, "%s\n", err);
         disk_close(in);
+        unlink(tmp);
         return 1;
     }
     int r = vhd_copy(in, out); /* ends with out->flush: data and bitmaps durable */
     disk_close(out);
     disk_close(in);
+    if (r == 0)
+        r = vhd_publish(tmp, files[1]);
     if (r) {
         fprintf(stderr, "%s: conversion failed: %s\n", files[1], strerror(-r));
-        unlink(files[1]);
+        unlink(tmp);
         return 1;
     }
     return 0;
