@@ -570,3 +570,385 @@ FAMILY(mem_arith, "FMUL", "FCOM", "FCOMP", "FSUB", "FSUBR", "FDIV", "FDIVR", "FI
 FAMILY(conversions, "FLD", "FILD", "FBLD", "FST", "FSTP", "FIST", "FISTP", "FBSTP")
 FAMILY(transcendental, "F2XM1", "FYL2X", "FYL2XP1", "FPATAN", "FPTAN", "FSIN", "FCOS",
        "FSINCOS")
+
+/* ------------------------------------------------------- directed tests */
+
+typedef struct Run {
+    FpuState f;
+    FpuContext ctx;
+    FpuResult res;
+    uint8_t in[128], out[128];
+} Run;
+
+static void run_init(Run *r)
+{
+    memset(r, 0, sizeof *r);
+    fpu_power_on(&r->f);
+    r->ctx.protected_mode = true;
+    r->ctx.op32 = true;
+}
+
+static int exec(Run *r, unsigned op, uint8_t modrm)
+{
+    r->ctx.has_mem = modrm < 0xC0;
+    memset(r->out, 0xEE, sizeof r->out);
+    return fpu_execute(&r->f, op, modrm, &r->ctx, r->in, r->out, &r->res);
+}
+
+static void load_f64(Run *r, double v)
+{
+    memcpy(r->in, &v, 8);
+    CHECK_EQ(exec(r, 5, 0x00), FPU_OK);   /* FLD m64 */
+}
+
+static unsigned top(const Run *r) { return (r->f.sw >> 11) & 7; }
+
+/* A state with recognisable pointer and register contents. */
+static void env_fixture(Run *r)
+{
+    run_init(r);
+    load_f64(r, 2.0);
+    load_f64(r, 0.0);
+    r->ctx.cs = 0x1234;
+    r->ctx.ds = 0x5678;
+    r->ctx.ip = 0x00ABCDEF;
+    r->ctx.ea = 0x00123456;
+    load_f64(r, 1.5);               /* FOP = 5:00, FIP/FDP from ctx */
+    r->f.cw = 0x0262;
+    r->f.sw |= 0x0021;              /* IE (unmasked: ES) and PE */
+    r->f.sw |= 0x8080;
+}
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+TEST(fpu, fstenv_32bit_protected_layout)
+{
+    Run r;
+    env_fixture(&r);
+    uint16_t sw = r.f.sw;
+    r.ctx.op32 = true;
+    r.ctx.protected_mode = true;
+    CHECK_EQ(exec(&r, 1, 0x30), FPU_OK);   /* FNSTENV: non-waiting despite ES */
+    const uint8_t *p = r.out;
+    /* SDM vol. 1, figure 8-9: reserved halves read as ones (host x87 too) */
+    CHECK_EQ(rd32(p + 0), 0xFFFF0262u);
+    CHECK_EQ(rd32(p + 4), 0xFFFF0000u | sw);
+    /* ST0 = 1.5 valid (00), ST1 = 0.0 zero (01), ST2 = 2.0 valid, rest empty */
+    unsigned t = top(&r);
+    uint16_t tw = 0xFFFF;
+    tw &= (uint16_t)~(3u << (2 * t));
+    tw &= (uint16_t)~(3u << (2 * ((t + 1) & 7)));
+    tw |= (uint16_t)(1u << (2 * ((t + 1) & 7)));
+    tw &= (uint16_t)~(3u << (2 * ((t + 2) & 7)));
+    CHECK_EQ(rd32(p + 8), 0xFFFF0000u | tw);
+    CHECK_EQ(rd32(p + 12), 0x00ABCDEFu);
+    CHECK_EQ(rd32(p + 16), 0x1234u | (0x500u << 16));
+    CHECK_EQ(rd32(p + 20), 0x00123456u);
+    CHECK_EQ(rd32(p + 24), 0xFFFF5678u);
+    /* FSTENV leaves every exception masked (SDM vol. 2, FSTENV) */
+    CHECK_EQ(r.f.cw, 0x027F);
+}
+
+TEST(fpu, fstenv_16bit_protected_layout)
+{
+    Run r;
+    env_fixture(&r);
+    r.ctx.op32 = false;
+    CHECK_EQ(exec(&r, 1, 0x30), FPU_OK);
+    const uint8_t *p = r.out;
+    CHECK_EQ(rd16(p + 0), 0x0262);
+    CHECK_EQ(rd16(p + 6), 0xCDEF);    /* FIP offset (16 bits) */
+    CHECK_EQ(rd16(p + 8), 0x1234);    /* FCS */
+    CHECK_EQ(rd16(p + 10), 0x3456);   /* FDP offset */
+    CHECK_EQ(rd16(p + 12), 0x5678);   /* FDS */
+    CHECK_EQ(r.out[14], 0xEE);        /* exactly 14 bytes */
+}
+
+TEST(fpu, fstenv_32bit_real_layout)
+{
+    Run r;
+    env_fixture(&r);
+    r.ctx.op32 = true;
+    r.ctx.protected_mode = false;
+    CHECK_EQ(exec(&r, 1, 0x30), FPU_OK);
+    const uint8_t *p = r.out;
+    uint32_t ip = 0x1234u * 16 + 0x00ABCDEF, dp = 0x5678u * 16 + 0x00123456;
+    /* SDM vol. 1, figure 8-10: linear pointers split 16/16 around FOP */
+    CHECK_EQ(rd32(p + 12) & 0xFFFF, ip & 0xFFFF);
+    CHECK_EQ(rd32(p + 16), (ip >> 16) << 12 | 0x500u);
+    CHECK_EQ(rd32(p + 20) & 0xFFFF, dp & 0xFFFF);
+    CHECK_EQ(rd32(p + 24), (dp >> 16) << 12);
+}
+
+TEST(fpu, fstenv_16bit_real_layout)
+{
+    Run r;
+    env_fixture(&r);
+    r.ctx.op32 = false;
+    r.ctx.protected_mode = false;
+    r.ctx.ip = 0x0123;
+    r.ctx.ea = 0x4567;
+    r.ctx.cs = 0xF000;
+    r.ctx.ds = 0x9000;
+    memcpy(r.in, &(double){ 3.0 }, 8);
+    CHECK_EQ(exec(&r, 4, 0x00), FPU_MF);   /* FADD m64: ES pending */
+    r.f.sw &= 0x7F7F;                      /* clear ES/B by hand */
+    r.f.sw &= (uint16_t)~0x0001;
+    CHECK_EQ(exec(&r, 4, 0x00), FPU_OK);   /* FADD m64 -> FOP 4:00 */
+    CHECK_EQ(exec(&r, 1, 0x30), FPU_OK);
+    const uint8_t *p = r.out;
+    uint32_t ip = 0xF0000 + 0x0123, dp = 0x90000 + 0x4567;
+    /* SDM vol. 1, figure 8-12 */
+    CHECK_EQ(rd16(p + 6), ip & 0xFFFF);
+    CHECK_EQ(rd16(p + 8), (ip >> 16) << 12 | 0x400);
+    CHECK_EQ(rd16(p + 10), dp & 0xFFFF);
+    CHECK_EQ(rd16(p + 12), (dp >> 16) << 12);
+}
+
+TEST(fpu, fldenv_round_trip_all_layouts)
+{
+    for (int mode = 0; mode < 4; mode++) {
+        Run r, s;
+        env_fixture(&r);
+        r.ctx.op32 = mode & 1;
+        r.ctx.protected_mode = mode & 2;
+        FpuState before = r.f;
+        CHECK_EQ(exec(&r, 1, 0x30), FPU_OK);   /* FNSTENV */
+        run_init(&s);
+        s.f.st[0] = before.st[0];
+        s.ctx = r.ctx;
+        memcpy(s.in, r.out, 28);
+        memcpy(s.f.st, before.st, sizeof s.f.st);
+        CHECK_EQ(exec(&s, 1, 0x20), FPU_OK);   /* FLDENV */
+        CHECK_EQ(s.f.cw, before.cw);
+        CHECK_EQ(s.f.sw, before.sw);
+        CHECK_EQ(s.f.tw, before.tw);
+        if (mode & 2) {
+            CHECK_EQ(s.f.fdp, mode & 1 ? before.fdp : (before.fdp & 0xFFFF));
+            CHECK_EQ(s.f.fds, before.fds);
+        } else {
+            uint32_t lin = before.fip + before.fcs * 16u;
+            CHECK_EQ(s.f.fip, mode & 1 ? lin : (lin & 0xFFFFF));   /* 20-bit in 16-bit images */
+        }
+        CHECK(fpu_error_pending(&s.f));   /* the loaded IE is unmasked */
+    }
+}
+
+TEST(fpu, fsave_frstor_round_trip_and_reinit)
+{
+    for (int mode = 0; mode < 4; mode++) {
+        Run r, s;
+        env_fixture(&r);
+        r.ctx.op32 = mode & 1;
+        r.ctx.protected_mode = mode & 2;
+        FpuState before = r.f;
+        FpuOperand info;
+        fpu_operand(5, 0x30, r.ctx.op32, &info);
+        CHECK_EQ(info.write_len, r.ctx.op32 ? 108 : 94);
+        CHECK(info.env && info.control);
+        CHECK_EQ(exec(&r, 5, 0x30), FPU_OK);   /* FNSAVE */
+        unsigned n = r.ctx.op32 ? 28 : 14;
+        /* registers in ST order after the environment */
+        CHECK_EQ(rd16(r.out + n + 8), 0x3FFF);
+        CHECK_EQ(rd32(r.out + n + 4), 0xC0000000u);   /* ST0 = 1.5 */
+        CHECK_EQ(rd16(r.out + n + 18), 0x0000);         /* ST1 = 0.0 */
+        CHECK_EQ(rd16(r.out + n + 28), 0x4000);         /* ST2 = 2.0 */
+        /* FNSAVE ends with FNINIT */
+        CHECK_EQ(r.f.cw, 0x037F);
+        CHECK_EQ(r.f.sw, 0);
+        CHECK_EQ(r.f.tw, 0xFFFF);
+        run_init(&s);
+        s.ctx = r.ctx;
+        memcpy(s.in, r.out, 108);
+        CHECK_EQ(exec(&s, 5, 0x20), FPU_OK);   /* FRSTOR */
+        CHECK_EQ(s.f.cw, before.cw);
+        CHECK_EQ(s.f.sw, before.sw);
+        CHECK_EQ(s.f.tw, before.tw);
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned p = (top(&s) + i) & 7;
+            if (((before.tw >> (2 * p)) & 3) != 3) {
+                CHECK_EQ(s.f.st[p].mant, before.st[p].mant);
+                CHECK_EQ(s.f.st[p].sign_exp, before.st[p].sign_exp);
+            }
+        }
+    }
+}
+
+TEST(fpu, operand_sizes)
+{
+    static const struct { unsigned op; uint8_t modrm; uint8_t rd, wr; bool ctl; } t[] = {
+        { 0, 0x00, 4, 0, false },  { 4, 0x38, 8, 0, false },  { 6, 0x10, 2, 0, false },
+        { 2, 0x00, 4, 0, false },  { 1, 0x00, 4, 0, false },  { 1, 0x18, 0, 4, false },
+        { 1, 0x28, 2, 0, false },  { 1, 0x38, 0, 2, true },   { 3, 0x28, 10, 0, false },
+        { 3, 0x38, 0, 10, false }, { 5, 0x10, 0, 8, false },  { 5, 0x38, 0, 2, true },
+        { 7, 0x20, 10, 0, false }, { 7, 0x30, 0, 10, false }, { 7, 0x28, 8, 0, false },
+        { 7, 0x38, 0, 8, false },  { 7, 0x10, 0, 2, false },  { 1, 0x20, 28, 0, false },
+        { 1, 0x30, 0, 28, true },  { 5, 0x20, 108, 0, false }, { 3, 0xE3, 0, 0, true },
+        { 3, 0xE2, 0, 0, true },   { 7, 0xE0, 0, 0, true },   { 0, 0xC1, 0, 0, false },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        FpuOperand info;
+        fpu_operand(t[i].op, t[i].modrm, true, &info);
+        CHECK_EQ(info.read_len, t[i].rd);
+        CHECK_EQ(info.write_len, t[i].wr);
+        CHECK_EQ(info.control, t[i].ctl);
+    }
+    FpuOperand info;
+    fpu_operand(1, 0x20, false, &info);
+    CHECK_EQ(info.read_len, 14);
+    fpu_operand(5, 0x20, false, &info);
+    CHECK_EQ(info.read_len, 94);
+}
+
+TEST(fpu, invalid_encodings_raise_ud)
+{
+    static const struct { unsigned op; uint8_t modrm; } t[] = {
+        { 1, 0x08 }, { 1, 0xD1 }, { 1, 0xE2 }, { 1, 0xE3 }, { 1, 0xE6 }, { 1, 0xE7 }, { 1, 0xEF },
+        { 2, 0xE0 }, { 2, 0xE8 }, { 2, 0xF0 }, { 3, 0x08 }, { 3, 0x20 }, { 3, 0x30 },
+        { 3, 0xE5 }, { 3, 0xF8 }, { 5, 0x08 }, { 5, 0x28 }, { 5, 0xF0 }, { 5, 0xF8 },
+        { 6, 0xD8 }, { 7, 0x08 }, { 7, 0xE1 }, { 7, 0xF8 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        Run r;
+        run_init(&r);
+        FpuState before = r.f;
+        CHECK_EQ(exec(&r, t[i].op, t[i].modrm), FPU_UD);
+        CHECK(memcmp(&before, &r.f, sizeof before) == 0);
+    }
+}
+
+TEST(fpu, pending_exception_gives_mf_only_to_waiting_instructions)
+{
+    Run r;
+    run_init(&r);
+    load_f64(&r, 1.0);
+    load_f64(&r, 0.0);
+    uint16_t cw = 0x037B;                  /* unmask ZE */
+    memcpy(r.in, &cw, 2);
+    CHECK_EQ(exec(&r, 1, 0x28), FPU_OK);   /* FLDCW */
+    CHECK_EQ(exec(&r, 0, 0xF9), FPU_OK);   /* FDIVR st0 = st1 / st0 = 1/0 */
+    CHECK_EQ(r.f.sw & 0x80BF, 0x8084);     /* ZE, ES, B */
+    CHECK_EQ(r.f.st[top(&r)].sign_exp, 0);  /* unmasked ZE: ST0 keeps 0.0 */
+    CHECK(fpu_error_pending(&r.f));
+    FpuState before = r.f;
+    CHECK_EQ(exec(&r, 0, 0xC1), FPU_MF);   /* FADD waits: #MF, nothing changes */
+    CHECK(memcmp(&before, &r.f, sizeof before) == 0);
+    CHECK_EQ(exec(&r, 5, 0x38), FPU_OK);   /* FNSTSW m16 does not wait */
+    CHECK_EQ(rd16(r.out), r.f.sw);
+    CHECK_EQ(exec(&r, 7, 0xE0), FPU_OK);   /* FNSTSW AX */
+    CHECK(r.res.write_ax);
+    CHECK_EQ(r.res.ax, r.f.sw);
+    CHECK_EQ(exec(&r, 3, 0xE2), FPU_OK);   /* FNCLEX */
+    CHECK(!fpu_error_pending(&r.f));
+    CHECK_EQ(r.f.sw & 0x80FF, 0);
+    CHECK_EQ(exec(&r, 0, 0xC1), FPU_OK);
+}
+
+TEST(fpu, fldcw_unmasking_a_raised_flag_sets_es)
+{
+    Run r;
+    run_init(&r);
+    load_f64(&r, 1.0);
+    load_f64(&r, 3.0);
+    CHECK_EQ(exec(&r, 0, 0xF9), FPU_OK);   /* 1/3: PE, masked */
+    CHECK(!fpu_error_pending(&r.f));
+    uint16_t cw = 0x035F;                  /* unmask PE */
+    memcpy(r.in, &cw, 2);
+    CHECK_EQ(exec(&r, 1, 0x28), FPU_OK);
+    CHECK(fpu_error_pending(&r.f));
+    CHECK_EQ(r.f.sw & 0x8080, 0x8080);
+}
+
+TEST(fpu, unmasked_store_exceptions_suppress_the_write)
+{
+    Run r;
+    run_init(&r);
+    load_f64(&r, 1e300);
+    uint16_t cw = 0x0377;                  /* unmask OE */
+    memcpy(r.in, &cw, 2);
+    CHECK_EQ(exec(&r, 1, 0x28), FPU_OK);
+    CHECK_EQ(exec(&r, 1, 0x18), FPU_OK);   /* FSTP m32: overflow */
+    CHECK(r.res.suppress_write);
+    CHECK_EQ(r.f.sw & 0x3F, 0x08);         /* OE only: nothing was rounded */
+    CHECK_EQ(top(&r), 7);                  /* and no pop */
+    fpu_reset(&r.f);
+    load_f64(&r, 1e300);
+    cw = 0x037E;                           /* unmask IE */
+    memcpy(r.in, &cw, 2);
+    CHECK_EQ(exec(&r, 1, 0x28), FPU_OK);
+    CHECK_EQ(exec(&r, 3, 0x18), FPU_OK);   /* FISTP m32: out of range */
+    CHECK(r.res.suppress_write);
+    CHECK_EQ(top(&r), 7);
+    /* masked: the integer indefinite is stored and the stack popped */
+    fpu_reset(&r.f);
+    load_f64(&r, 1e300);
+    CHECK_EQ(exec(&r, 3, 0x18), FPU_OK);
+    CHECK(!r.res.suppress_write);
+    CHECK_EQ(rd32(r.out), 0x80000000u);
+    CHECK_EQ(top(&r), 0);
+}
+
+TEST(fpu, unmasked_overflow_wraps_register_exponent)
+{
+    Run r;
+    run_init(&r);
+    uint16_t cw = 0x0377;                  /* unmask OE */
+    memcpy(r.in, &cw, 2);
+    CHECK_EQ(exec(&r, 1, 0x28), FPU_OK);
+    /* 2^16000 * 2^16000 = 2^32000: stored as 2^(32000 - 24576) (SDM 8.5.4) */
+    unsigned t = (top(&r) - 1) & 7;
+    r.f.st[t] = (Float80){ 1ull << 63, 16383 + 16000 };
+    r.f.st[(t - 1) & 7] = (Float80){ 1ull << 63, 16383 + 16000 };
+    r.f.tw = (uint16_t)(0xFFFF & ~(3u << (2 * t)) & ~(3u << (2 * ((t - 1) & 7))));
+    r.f.sw = (uint16_t)((r.f.sw & ~0x3800) | ((t - 1) & 7) << 11);
+    CHECK_EQ(exec(&r, 0, 0xC9), FPU_OK);   /* FMUL st0, st1 */
+    Float80 v = r.f.st[top(&r)];
+    CHECK_EQ(v.sign_exp, 16383 + 32000 - 24576);
+    CHECK_EQ(v.mant, 1ull << 63);
+    CHECK_EQ(r.f.sw & 0x80BF, 0x8088);     /* OE, ES, B */
+}
+
+TEST(fpu, stack_overflow_and_underflow)
+{
+    Run r;
+    run_init(&r);
+    for (int i = 0; i < 8; i++)
+        load_f64(&r, i);
+    CHECK_EQ(r.f.tw, 0x4000);              /* all valid; the 0.0 in R7 tagged zero */
+    load_f64(&r, 9.0);                     /* ninth push: masked stack overflow */
+    Float80 v = r.f.st[top(&r)];
+    CHECK_EQ(v.sign_exp, 0xFFFF);
+    CHECK_EQ(v.mant, 0xC000000000000000ull);
+    CHECK_EQ(r.f.sw & 0x0241, 0x0241);     /* IE, SF, C1 = 1 (overflow) */
+    fpu_reset(&r.f);
+    CHECK_EQ(exec(&r, 0, 0xC1), FPU_OK);   /* FADD on an empty stack */
+    CHECK_EQ(r.f.sw & 0x0241, 0x0041);     /* IE, SF, C1 = 0 (underflow) */
+}
+
+TEST(fpu, fcmov_uses_the_callers_eflags)
+{
+    Run r;
+    run_init(&r);
+    load_f64(&r, 5.0);
+    load_f64(&r, 7.0);
+    r.ctx.eflags = 0x40;                   /* ZF */
+    CHECK_EQ(exec(&r, 2, 0xC1), FPU_OK);   /* FCMOVB: CF clear, no move */
+    CHECK_EQ(r.f.st[top(&r)].sign_exp, 0x4001);
+    CHECK_EQ(exec(&r, 2, 0xC9), FPU_OK);   /* FCMOVE: ZF set, ST0 = 5.0 */
+    CHECK_EQ(r.f.st[top(&r)].sign_exp, 0x4001);
+    CHECK_EQ(r.f.st[top(&r)].mant, 0xA000000000000000ull);
+}
+
+TEST(fpu, fcomi_reports_through_eflags)
+{
+    Run r;
+    run_init(&r);
+    load_f64(&r, 5.0);
+    load_f64(&r, 2.0);
+    CHECK_EQ(exec(&r, 3, 0xF1), FPU_OK);   /* FCOMI st0=2 < st1=5 */
+    CHECK(r.res.write_eflags);
+    CHECK_EQ(r.res.eflags_zpc, 0x01);
+    CHECK_EQ(exec(&r, 7, 0xE9), FPU_OK);   /* FUCOMIP: pops */
+    CHECK_EQ(top(&r), 7);
+}
