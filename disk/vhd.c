@@ -432,6 +432,8 @@ static int vhd_alloc_block(Vhd *v, uint32_t block, uint32_t s, const uint8_t *bu
 {
     uint64_t pos = v->next_alloc, end = pos + v->bitmap_bytes + v->header.block_size;
     uint64_t old_size = v->file_size;
+    if (pos / 512 >= VHD_UNUSED)
+        return -EFBIG; /* a BAT entry holds a 32-bit sector number */
     uint8_t *bm = calloc(1, v->bitmap_bytes);
     if (!bm)
         return -ENOMEM;
