@@ -107,6 +107,19 @@ if [ $have_qemu = 1 ]; then
     vsx_to_qemu vsx_dynamic_reads_in_qemu --size 24M
     vsx_to_qemu vsx_dynamic_small_blocks_reads_in_qemu --size 17M --block-size 64K
     vsx_to_qemu vsx_fixed_reads_in_qemu --size 24M --fixed
+    # vsx writing into a qemu-made dynamic image; qemu reads the result.
+    rm -f "$T/qw.vhd" "$T/qw.log" "$T/qw.raw" "$T/qwq.raw"
+    qemu-img create -q -f vpc -o subformat=dynamic "$T/qw.vhd" 24M
+    if ! $W write "$T/qw.vhd" "$T/qw.log" 11 400 2>"$T/err"; then
+        fail vsx_writes_qemu_image_qemu_reads "vhdwrite: $(head -1 "$T/err")"
+    elif ! $W verify "$T/qw.vhd" "$T/qw.log" --strict 2>"$T/err" || ! $VHD check "$T/qw.vhd" >/dev/null; then
+        fail vsx_writes_qemu_image_qemu_reads "vsx: $(head -1 "$T/err")"
+    else
+        qemu-img convert -f vpc -O raw "$T/qw.vhd" "$T/qwq.raw"
+        $W dump "$T/qw.vhd" "$T/qw.raw"
+        if cmp -s "$T/qw.raw" "$T/qwq.raw"; then pass vsx_writes_qemu_image_qemu_reads
+        else fail vsx_writes_qemu_image_qemu_reads "qemu-img reads different data"; fi
+    fi
     # 302*4*17 sectors: an exact CHS size, so even plain qemu-img agrees.
     rm -f "$T/e.vhd"
     $VHD create --size 10514432 "$T/e.vhd" >/dev/null
