@@ -10,10 +10,16 @@ trap 'rm -rf "$t"' EXIT
 # e820 RAM below 4 GiB, as SeaBIOS prints it: the end of the last RAM or
 # RESERVED range under the BIOS area, i.e. where guest RAM ends.
 ram_top() {
-    awk '/^ *[0-9]+: [0-9a-f]+ - [0-9a-f]+ = [12] / {
-            s = strtonum("0x" $2); e = strtonum("0x" $4);
-            if (s < 4294967296 && s >= 1048576 && e <= 4294967296 && s < 4227858432 && e > top) top = e }
-         END { printf "%d\n", top }' "$1"
+    grep -E '^ *[0-9]+: [0-9a-f]{16} - [0-9a-f]{16} = [12] ' "$1" | {
+        top=0
+        while read -r idx s dash e rest; do
+            s=$((0x$s)); e=$((0x$e))
+            if [ $s -ge 1048576 ] && [ $s -lt 4227858432 ] && [ $e -le 4294967296 ] && [ $e -gt $top ]; then
+                top=$e
+            fi
+        done
+        echo $top
+    }
 }
 
 for mem in 16 256 1024 3072; do
@@ -44,8 +50,9 @@ fi
 # A boot sector from a floppy and from an IDE disk.
 img=$BUILD/boot/hello.img
 for how in floppy disk; do
-    if [ $how = floppy ]; then args="--fda $img --boot floppy"; want=00; else
-        cp "$img" "$t/disk.img"; args="--hda $t/disk.img --boot disk"; want=80; fi
+    cp "$img" "$t/$how.img" # the guest may write to its drive: never to the build's copy
+    if [ $how = floppy ]; then args="--fda $t/$how.img --boot floppy"; want=00; else
+        args="--hda $t/$how.img --boot disk"; want=80; fi
     "$VSX" run --headless --deterministic --timeout 30 $args --serial "file:$t/com1-$how" \
         --screen-text "$t/scr-$how" > "$t/out-$how" 2>&1
     rc=$?
