@@ -78,7 +78,8 @@ static int disk_open_fd(const char *path, bool *ro, char *err, size_t errlen)
         vhd_set_err(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (flock(fd, (*ro ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    /* Only a held lock refuses; filesystems without locks go unlocked. */
+    if (flock(fd, (*ro ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         vhd_set_err(err, errlen, "%s: image is in use by another process", path);
         close(fd);
         return -1;

@@ -583,7 +583,8 @@ static int vhd_open_file(Vhd *v, const char *path, unsigned flags, VhdLog *log)
         vhd_note(log, true, path, "%s", strerror(errno));
         return -1;
     }
-    if (flock(v->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    /* Only a held lock refuses; filesystems without locks go unlocked. */
+    if (flock(v->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
         vhd_note(log, true, path, "image is in use by another process");
         return -1;
     }
