@@ -1,7 +1,8 @@
 /*
  * tests/bin/cpufuzz.c -- random instruction bytes against the core.
  *
- *   cpufuzz [-s SEED] [-n PROGRAMS-PER-MODE] [-t SECONDS] [-m MODEL] [MODE...]
+ *   cpufuzz [-s SEED] [-n PROGRAMS-PER-MODE] [-t SECONDS] [-m MODEL] [-x N] [MODE...]
+ *   (-x N prints the state before/after program N of each mode run)
  *
  * Modes: real, pm16, pm32, ring3, v86, paged.  For each program the harness
  * rebuilds a small machine (GDT with sensible and random descriptors, IDT
@@ -222,16 +223,41 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* -x N: print the state before and after program N (to reproduce a report). */
+static long trace_program = -1;
+
+static void dump_state(CpuMachine *m, const char *when)
+{
+    CpuRegs r;
+    cpu_get_regs(m->cpu, &r);
+    printf("# %s: eax=%08llx ecx=%08llx edx=%08llx ebx=%08llx esp=%08llx ebp=%08llx esi=%08llx edi=%08llx\n"
+           "#   cs=%04x:%08llx eflags=%08llx cr0=%08llx cr4=%08llx ss=%04x ds=%04x es=%04x\n#   bytes at cs:eip:",
+           when, (unsigned long long)r.gpr[0], (unsigned long long)r.gpr[1], (unsigned long long)r.gpr[2],
+           (unsigned long long)r.gpr[3], (unsigned long long)r.gpr[4], (unsigned long long)r.gpr[5],
+           (unsigned long long)r.gpr[6], (unsigned long long)r.gpr[7], r.seg[SEG_CS].selector,
+           (unsigned long long)r.rip, (unsigned long long)r.rflags, (unsigned long long)r.cr0,
+           (unsigned long long)r.cr4, r.seg[SEG_SS].selector, r.seg[SEG_DS].selector, r.seg[SEG_ES].selector);
+    for (int i = 0; i < 16; i++)
+        printf(" %02x", (unsigned)bus_mem_read(m->bus, r.seg[SEG_CS].base + r.rip + (uint64_t)i, 1));
+    printf("\n");
+}
+
 static int run_mode(CpuMachine *m, Mode mode, long programs, time_t deadline, Stats *st)
 {
     for (long p = 0; p < programs; p++) {
         if (time(NULL) >= deadline)
             break;
         setup_program(m, mode);
+        if (p == trace_program)
+            dump_state(m, "before");
         uint64_t n = 0;
         double t0 = now_s();
         CpuExit why = cpu_run(m->cpu, BUDGET, &n);
         double dt = now_s() - t0;
+        if (p == trace_program) {
+            dump_state(m, "after");
+            printf("# program %ld: %" PRIu64 " instructions, exit %d, %.3f s\n", p, n, (int)why, dt);
+        }
         if (dt > st->slowest)
             st->slowest = dt, st->slowest_program = p;
         if (n > BUDGET + 64) {
@@ -272,6 +298,8 @@ int main(int argc, char **argv)
             seconds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-m") && i + 1 < argc)
             model = argv[++i];
+        else if (!strcmp(argv[i], "-x") && i + 1 < argc)
+            trace_program = atol(argv[++i]);
         else {
             for (int k = 0; k < M_COUNT; k++)
                 if (!strcmp(argv[i], mode_names[k]))
