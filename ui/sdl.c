@@ -151,6 +151,8 @@ void ui_window_close(UiWindow *w)
         SDL_DestroyWindow(w->win);
     free(w);
     SDL_QuitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+    if (!SDL_WasInit(0))
+        SDL_Quit(); /* also closes SDL's D-Bus connection */
 }
 
 /* Legacy VGA modes (720x400 text, 320x200, 640x350 ...) were shown on a 4:3
