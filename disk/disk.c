@@ -38,14 +38,27 @@ static int raw_read(BlockDev *bd, uint64_t lba, void *buf, uint32_t count)
     return vhd_pread(r->fd, buf, (size_t)count * DISK_SECTOR, lba * DISK_SECTOR);
 }
 
+/* True if [off, off+len) of the file is a hole (reads as zeros, holds no
+ * blocks): writing zeros there would only allocate space. */
+static bool raw_is_hole(int fd, uint64_t off, uint64_t len)
+{
+    off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+    if (data < 0)
+        return errno == ENXIO; /* no data after off (EINVAL etc.: unknown) */
+    return (uint64_t)data >= off + len;
+}
+
 static int raw_write(BlockDev *bd, uint64_t lba, const void *buf, uint32_t count)
 {
     RawDisk *r = bd->priv;
+    size_t len = (size_t)count * DISK_SECTOR;
     if (bd->readonly)
         return -EROFS;
     if (!raw_in_range(bd, lba, count))
         return -EIO;
-    return vhd_pwrite(r->fd, buf, (size_t)count * DISK_SECTOR, lba * DISK_SECTOR);
+    if (vhd_all_zero(buf, len) && raw_is_hole(r->fd, lba * DISK_SECTOR, len))
+        return 0; /* sparse images stay sparse */
+    return vhd_pwrite(r->fd, buf, len, lba * DISK_SECTOR);
 }
 
 static int raw_flush(BlockDev *bd)

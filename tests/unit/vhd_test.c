@@ -209,6 +209,32 @@ TEST(disk, raw_round_trip_and_readonly)
     free(ref);
 }
 
+TEST(disk, raw_zero_writes_keep_holes)
+{
+    const char *p = vt_path("sparse.img");
+    int fd = open(p, O_CREAT | O_RDWR, 0644);
+    CHECK(fd >= 0 && ftruncate(fd, 64 << 20) == 0);
+    close(fd);
+    BlockDev *bd = vt_open(p, 0);
+    if (!bd)
+        return;
+    uint8_t *buf = calloc(1, 1 << 20);
+    for (int i = 0; i < 32; i++)
+        CHECK_EQ(bd->write(bd, (uint64_t)i * 2048, buf, 2048), 0);
+    buf[5] = 1;
+    CHECK_EQ(bd->write(bd, 65536, buf, 1), 0);
+    buf[5] = 0;
+    CHECK_EQ(bd->write(bd, 65536, buf, 1), 0); /* zeros over data: written */
+    uint8_t s[512];
+    CHECK_EQ(bd->read(bd, 65536, s, 1), 0);
+    CHECK(vhd_all_zero(s, 512));
+    disk_close(bd);
+    struct stat st;
+    stat(p, &st);
+    CHECK(st.st_blocks * 512 < (1 << 20)); /* 32 MiB of zeros not allocated */
+    free(buf);
+}
+
 TEST(disk, raw_odd_size_refused)
 {
     const char *p = vt_path("odd.img");
