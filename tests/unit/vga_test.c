@@ -585,3 +585,138 @@ TEST(vga, cursor_move_redraws_two_rows)
     CHECK(f.dirty_y1 > f.dirty_y0);
     rig_close(&r);
 }
+
+/* Text attributes: blink (AR10 bit 3) hides the foreground half the time
+ * and limits backgrounds to 8 colours; underline at CR14 for attribute
+ * 01h; the PEL mask gates DAC indices. */
+TEST(vga, text_blink_underline_pel_mask)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode3);
+    load_ega_dac(&r);
+    load_glyph(&r, 'A', glyph_a, 0);
+    idx(&r, 0x3D4, 0x0A, 0x20);
+    wr8(&r, 0xB8000, 'A'), wr8(&r, 0xB8001, 0xCE);   /* blink, bg 4 (12 & 7), fg 14 */
+    wr8(&r, 0xB8002, ' '), wr8(&r, 0xB8003, 0x01);   /* underline attribute */
+    idx(&r, 0x3D4, 0x14, 0x0F);                      /* underline on row 15 */
+    VgaFrame f;
+    int shown = 0, hidden = 0;
+    for (int i = 0; i < 40; i++) {
+        vga_render(r.vga, &f);
+        CHECK_EQ(px(&f, 0, 0), ega_rgb(4));          /* background never bright */
+        if (px(&f, 0, 7) == ega_rgb(62))             /* glyph row 7 is all set */
+            shown++;
+        else if (px(&f, 0, 7) == ega_rgb(4))
+            hidden++;
+        clock_advance(r.clk, 1000000000ull / 20);
+    }
+    CHECK(shown > 5 && hidden > 5);
+    CHECK_EQ(px(&f, 9 + 4, 15), ega_rgb(1));         /* underline in fg colour */
+    CHECK_EQ(px(&f, 9 + 4, 14), ega_rgb(0));
+    out8(&r, 0x3C6, 0x0F);                           /* PEL mask: index & 0x0F */
+    vga_render(r.vga, &f);
+    CHECK_EQ(px(&f, 9 + 4, 15), ega_rgb(1));
+    CHECK_EQ(px(&f, 0, 0), ega_rgb(4));
+    out8(&r, 0x3C6, 0x00);                           /* everything -> DAC 0 */
+    vga_render(r.vga, &f);
+    CHECK_EQ(px(&f, 9 + 4, 15), ega_rgb(0));
+    rig_close(&r);
+}
+
+/* 512-character fonts: SEQ03 picks map A for attribute bit 3 set, map B
+ * otherwise (here map A = 1 at plane-2 offset 16K). */
+TEST(vga, text_char_map_select)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode3);
+    load_ega_dac(&r);
+    uint8_t full[16], none[16];
+    memset(full, 0xFF, sizeof full), memset(none, 0x00, sizeof none);
+    load_glyph(&r, 'X', none, 0x0000);               /* map 0 */
+    load_glyph(&r, 'X', full, 0x4000);               /* map 1 */
+    idx(&r, 0x3C4, 3, 0x01);                         /* A = 1, B = 0 */
+    idx(&r, 0x3D4, 0x0A, 0x20);
+    wr8(&r, 0xB8000, 'X'), wr8(&r, 0xB8001, 0x0F);   /* bit 3 set: map A */
+    wr8(&r, 0xB8002, 'X'), wr8(&r, 0xB8003, 0x07);   /* map B */
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    CHECK_EQ(px(&f, 3, 3), ega_rgb(63));
+    CHECK_EQ(px(&f, 9 + 3, 3), ega_rgb(0));
+    rig_close(&r);
+}
+
+/* Horizontal pel panning (AR13) shifts the picture left by whole pixels;
+ * in 9-dot text 8 means no shift and 0 one pixel. */
+TEST(vga, horizontal_panning)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode12);
+    load_ega_dac(&r);
+    idx(&r, 0x3CE, 1, 0x0F), idx(&r, 0x3CE, 0, 15);
+    wr8(&r, 0xA0001, 0);                             /* pixels 8-15 white */
+    idx(&r, 0x3CE, 1, 0);
+    (void)in8(&r, 0x3DA);
+    out8(&r, 0x3C0, 0x13 | 0x20), out8(&r, 0x3C0, 3);
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    CHECK_EQ(px(&f, 4, 0), ega_rgb(0));
+    CHECK_EQ(px(&f, 5, 0), ega_rgb(63));             /* pixel 8 now at 5 */
+    CHECK_EQ(px(&f, 12, 0), ega_rgb(63));
+    CHECK_EQ(px(&f, 13, 0), ega_rgb(0));
+    rig_close(&r);
+}
+
+/* Mode 6 (CGA 640x200 two colours): plane 0 only, CGA bank interleave. */
+TEST(vga, cga_mode6_two_colours)
+{
+    static const ModeRegs mode6 = {
+        0x63, {0x03, 0x01, 0x01, 0x00, 0x06},
+        {0x5F, 0x4F, 0x50, 0x82, 0x54, 0x80, 0xBF, 0x1F, 0x00, 0xC1, 0x00, 0x00, 0x00,
+         0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x00, 0x96, 0xB9, 0xC2, 0xFF},
+        {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0D, 0x00, 0xFF},
+        {0x00, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,
+         0x17, 0x17, 0x17, 0x01, 0x00, 0x01, 0x00, 0x00}};
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode6);
+    load_ega_dac(&r);
+    wr8(&r, 0xB8000, 0x80);                          /* line 0, pixel 0 */
+    wr8(&r, 0xBA000, 0x01);                          /* line 1, pixel 7 */
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    CHECK_EQ(f.width, 640);
+    CHECK_EQ(f.height, 200);
+    CHECK_EQ(px(&f, 0, 0), ega_rgb(0x17));
+    CHECK_EQ(px(&f, 1, 0), ega_rgb(0));
+    CHECK_EQ(px(&f, 7, 1), ega_rgb(0x17));
+    CHECK_EQ(px(&f, 0, 1), ega_rgb(0));
+    rig_close(&r);
+}
+
+TEST(vbe, largest_mode_2560x1600x32)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    dispi(&r, 1, 2560), dispi(&r, 2, 1600), dispi(&r, 3, 32);
+    dispi(&r, 4, 0x41);
+    CHECK_EQ(dispi_read(&r, 1), 2560);
+    bus_mem_write(r.bus, 0xE0000000u + (1599u * 2560 + 2559) * 4, 0xABCDEF, 4);
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    CHECK_EQ(f.width, 2560);
+    CHECK_EQ(f.height, 1600);
+    CHECK_EQ(px(&f, 2559, 1599), 0xABCDEF);
+    dispi(&r, 4, 0);
+    dispi(&r, 1, 4000);                              /* beyond the maximum */
+    dispi(&r, 4, 0x41);
+    CHECK(dispi_read(&r, 1) <= 2560);
+    rig_close(&r);
+}
