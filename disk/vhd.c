@@ -683,14 +683,15 @@ static bool vhd_header_sane(Vhd *v, VhdLog *log, uint64_t limit)
     if (h->max_entries < v->blocks)
         vhd_note(log, true, v->path, "block allocation table has %u entries, %u needed for the size",
                  h->max_entries, v->blocks);
-    else if (h->table_offset % 512 || h->table_offset > limit ||
-             (uint64_t)h->max_entries * 4 > limit - h->table_offset)
+    else if (h->table_offset > limit || (uint64_t)h->max_entries * 4 > limit - h->table_offset)
         vhd_note(log, true, v->path, "block allocation table (offset %llu, %u entries) lies past the end of the file",
                  (unsigned long long)h->table_offset, h->max_entries);
+    if (h->table_offset % 512)
+        vhd_note(log, false, v->path, "block allocation table at %llu is not sector-aligned",
+                 (unsigned long long)h->table_offset);
     return log->defects == before;
 }
 
-/* Collects metadata and blocks as ranges, then reports overlaps. */
 static bool vhd_overlap(const VhdRange *a, const VhdRange *b)
 {
     return a->start < b->end && b->start < a->end;
@@ -714,6 +715,8 @@ static void vhd_check_overlaps(Vhd *v, VhdLog *log, VhdRange *m, size_t nm, VhdR
             vhd_note(log, true, v->path, "BAT entries %u and %u overlap", b[i - 1].index, b[i].index);
 }
 
+/* Collects metadata and blocks as ranges, reports what lies past the end
+ * and what overlaps, and finds where the next block goes. */
 static void vhd_check_layout(Vhd *v, VhdLog *log, uint64_t limit)
 {
     VhdHeader *h = &v->header;
@@ -726,7 +729,7 @@ static void vhd_check_layout(Vhd *v, VhdLog *log, uint64_t limit)
     }
     m[nm++] = (VhdRange){0, 512, "footer copy", 0};
     m[nm++] = (VhdRange){v->footer.data_offset, v->footer.data_offset + 1024, "dynamic header", 0};
-    m[nm++] = (VhdRange){h->table_offset, h->table_offset + (((uint64_t)h->max_entries * 4 + 511) & ~511ull),
+    m[nm++] = (VhdRange){h->table_offset, h->table_offset + (uint64_t)h->max_entries * 4,
                          "block allocation table", 0};
     for (int i = 0; i < VHD_LOCATORS && v->footer.disk_type == VHD_TYPE_DIFF; i++) {
         const VhdLocator *l = &h->loc[i];
@@ -846,8 +849,7 @@ static bool vhd_load_dynamic(Vhd *v, unsigned flags, const char *override, VhdLo
 {
     uint8_t hb[1024];
     uint64_t limit = v->footer_recovered ? v->file_size : v->file_size - 512;
-    if (v->footer.data_offset % 512 || v->footer.data_offset < 512 ||
-        v->footer.data_offset > limit || limit - v->footer.data_offset < 1024 ||
+    if (v->footer.data_offset < 512 || v->footer.data_offset > limit || limit - v->footer.data_offset < 1024 ||
         vhd_pread(v->fd, hb, 1024, v->footer.data_offset) != 0) {
         vhd_note(log, true, v->path, "dynamic header offset %llu lies outside the file (truncated?)",
                  (unsigned long long)v->footer.data_offset);
