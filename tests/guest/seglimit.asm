@@ -1,5 +1,6 @@
 ; seglimit: segment limit and type checks on data accesses (limits,
-; expand-down with B=0/1, page granularity, read-only writes, stack limit)
+; expand-down with B=0/1, page granularity, read-only writes, stack limit;
+; segment checks come before paging: Intel SDM Vol. 3A §3.4.5 / §6.15)
 ; (Intel SDM Vol. 3A §5.3 "Limit Checking", §5.4 "Type Checking", §5.6
 ; "Privilege Level Checking When Accessing Data Segments", §6.15 #GP/#NP/#SS
 ; error codes: selector-related faults push the selector with RPL cleared).
@@ -128,6 +129,44 @@ test_main:
         TRY .t21
 .f21:   mov al, [es:0x10000]
 .t21:   CHECK_EQ [exc_eip], .f21, "fault EIP is not the faulting instruction"
+
+        ; ---- segmentation is checked before paging
+        ; identity paging with linear 0x300000 not present
+        mov ax, SEL_DATA0
+        mov es, ax
+        mov edi, 0x21000
+        mov eax, 7
+        mov ecx, 1024
+.m:     stosd
+        add eax, 0x1000
+        loop .m
+        mov dword [0x21000 + (0x300000 >> 12) * 4], 0
+        mov edi, 0x20000
+        xor eax, eax
+        mov ecx, 1024
+        rep stosd
+        mov dword [0x20000], 0x21000 | 7
+        mov eax, 0x20000
+        mov cr3, eax
+        mov eax, cr0
+        or eax, 0x80000000
+        mov cr0, eax
+        mov eax, SEL_FREE
+        mov ebx, 0x300000
+        mov ecx, 0xFFF
+        mov dx, 0x4093
+        call set_desc
+        mov ax, SEL_FREE
+        mov es, ax
+        TRY .tp
+        mov eax, [es:0xFFE]                     ; past the limit, and not present
+.tp:   mov ax, SEL_DATA0
+        mov es, ax
+        EXPECT_EXC 13, 0, "segment limit must be checked before the page"
+
+        mov eax, cr0
+        and eax, ~0x80000000
+        mov cr0, eax
 
         mov ax, SEL_DATA0
         mov es, ax
