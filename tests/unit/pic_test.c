@@ -254,3 +254,35 @@ TEST(pic, nonsense)
     CHECK_EQ(bus_intr_ack(f.bus), 0x0E);
     pic_fix_done(&f);
 }
+
+TEST(pic, icw_sequences)
+{
+    PicFix f;
+    pic_fix_init(&f, 0x01);
+    /* Single mode without ICW4: ICW1, ICW2 only; the next data write is OCW1. */
+    outb(f.bus, 0xA0, 0x12);
+    outb(f.bus, 0xA1, 0x48);
+    outb(f.bus, 0xA1, 0xF7);
+    CHECK_EQ(inb(f.bus, 0xA1), 0xF7);
+    /* ICW1 in the middle of a sequence restarts it; IMR is cleared. */
+    outb(f.bus, 0x20, 0x11);
+    outb(f.bus, 0x21, 0x50);
+    outb(f.bus, 0x20, 0x11);
+    outb(f.bus, 0x21, 0x30);
+    outb(f.bus, 0x21, 0x04);
+    outb(f.bus, 0x21, 0x01);
+    CHECK_EQ(inb(f.bus, 0x21), 0x00);
+    outb(f.bus, 0x21, 0x01);
+    pulse(f.pic, 0);
+    CHECK_EQ(f.cpu.intr, 0);
+    pulse(f.pic, 1);
+    CHECK_EQ(bus_intr_ack(f.bus), 0x31);
+    /* An edge seen before ICW1 is forgotten: the line must rise again. */
+    pic_set_irq(f.pic, 3, 1);
+    pic_std_init(f.bus, 0x01);
+    CHECK_EQ(inb(f.bus, 0x20) & 0x08, 0);
+    pic_set_irq(f.pic, 3, 0);
+    pic_set_irq(f.pic, 3, 1);
+    CHECK_EQ(bus_intr_ack(f.bus), 0x0B);
+    pic_fix_done(&f);
+}

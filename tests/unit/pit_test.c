@@ -296,3 +296,28 @@ TEST(pit, nonsense)
     CHECK(pit_output(f.pit, 3) == 0);
     pit_fix_done(&f);
 }
+
+TEST(pit, latch_holds_until_read)
+{
+    PitFix f;
+    pit_fix_init(&f);
+    uint64_t t0 = clock_now(f.clk);
+    outb(f.bus, 0x43, 0x74);           /* ch1, both bytes, mode 2 */
+    outb(f.bus, 0x41, 0x00);
+    outb(f.bus, 0x41, 0x10);           /* 4096 */
+    pit_goto(&f, t0, 96);
+    outb(f.bus, 0x43, 0x40);           /* latch: 4000 */
+    pit_goto(&f, t0, 196);
+    outb(f.bus, 0x43, 0x40);           /* a second latch is ignored */
+    CHECK_EQ(inb(f.bus, 0x41), 0xA0);
+    pit_goto(&f, t0, 296);
+    CHECK_EQ(inb(f.bus, 0x41), 0x0F);  /* MSB of the first latch */
+    CHECK_EQ(read16(f.bus, 0x41), 4096 - 296);
+    /* Read-back of count and status for channels 1 and 2 at once. */
+    outb(f.bus, 0x43, 0xB0);
+    outb(f.bus, 0x43, 0xCC);
+    CHECK_EQ(inb(f.bus, 0x41), 0xB4);  /* OUT high, RW 3, mode 2 */
+    CHECK_EQ(read16(f.bus, 0x41), 4096 - 296);
+    CHECK_EQ(inb(f.bus, 0x42), 0x70);  /* channel 2 after its control word */
+    pit_fix_done(&f);
+}
