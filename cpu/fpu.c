@@ -425,11 +425,16 @@ static void h_fld_sti(Exec *x)
     push(x, v);
 }
 
-/* FST/FSTP ST(i) and the FSTP1/8/9 aliases. */
+/* FST/FSTP ST(i) and the FSTP1/8/9 aliases.  The reserved D9 D8+i form
+ * (FSTP1) only pops when ST(0) is empty: no stack fault (host x87). */
 static void h_fst_sti(Exec *x)
 {
     Float80 v;
     bool do_pop = !(x->op == 5 && x->reg == 2);
+    if (x->op == 1 && st_empty(x, 0)) {
+        pop(x);
+        return;
+    }
     if (!operand(x, 0, &v) && !masked(x, FPU_IE))
         return;
     st_write(x, x->rm, v);

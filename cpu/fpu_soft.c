@@ -836,6 +836,13 @@ Float80 fpu_scale(FpuEnv *env, Float80 a, Float80 b)
     }
     if (ca == FPU_CLASS_ZERO || ca == FPU_CLASS_INF)
         return a;
+    if (cb == FPU_CLASS_ZERO) {
+        /* Scaling by 2^0 hands back a denormal untouched and a
+         * pseudo-denormal normalized (host x87). */
+        if (exp_of(a) == 0 && (a.mant & FPU_J_BIT))
+            a.sign_exp |= 1;
+        return a;
+    }
     /* n = trunc(b), clamped: anything beyond +-2^17 already saturates. */
     int32_t eb;
     int64_t n = 0;

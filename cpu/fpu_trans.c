@@ -104,7 +104,10 @@ static Float80 pack_quad_nudged(FpuEnv *env, quad q, int32_t e, int nudge)
             e--;
         }
     }
-    return fpu_round_pack(env, sign, qe - 16383 + e + FPU_BIAS, m, 64);
+    Float80 r = fpu_round_pack(env, sign, qe - 16383 + e + FPU_BIAS, m, 64);
+    if ((r.sign_exp & 0x7FFF) == 0 && r.mant)
+        env->flags |= FPU_UE;   /* tiny and (deemed) inexact */
+    return r;
 }
 
 static Float80 pack_quad(FpuEnv *env, quad q, int32_t e)

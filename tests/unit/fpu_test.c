@@ -90,19 +90,21 @@ static Float80 rnd_f80(Rng *r, const Profile *p)
 
 /* ------------------------------------------------------ a test case */
 
+#define MEMSZ 112   /* room for a 108-byte FSAVE image */
+
 typedef struct Case {
     uint8_t op, modrm;       /* op 0-7 = D8-DF */
     uint16_t cw, sw;         /* sw: TOP and condition codes, sticky flags */
     Float80 st[8];           /* in ST order */
     bool empty[8];
-    uint8_t mem[16];
+    uint8_t mem[MEMSZ];
     uint32_t eflags;
 } Case;
 
 typedef struct Outcome {
     uint16_t cw, sw, tw;
     Float80 st[8];           /* in ST order */
-    uint8_t mem[16];
+    uint8_t mem[MEMSZ];
     uint32_t eflags_zpc;
     uint16_t ax;
     int rc;
@@ -152,7 +154,7 @@ static void run_native(const Case *c, Outcome *o)
 {
     uint8_t img[108], out[112];
     uint64_t flags = c->eflags | 2;
-    memcpy(o->mem, c->mem, 16);
+    memcpy(o->mem, c->mem, MEMSZ);
     image_build(c, img);
     memset(out, 0, sizeof out);
     native_build(c->op, c->modrm)(img, o->mem, out, &flags);
@@ -189,11 +191,11 @@ static void run_emul(const Case *c, Outcome *o)
     uint8_t out[128];
     state_build(c, &f);
     fpu_operand(c->op, c->modrm, true, &info);
-    memcpy(o->mem, c->mem, 16);
-    memcpy(out, c->mem, 16);
+    memcpy(o->mem, c->mem, MEMSZ);
+    memcpy(out, c->mem, MEMSZ);
     o->rc = fpu_execute(&f, c->op, c->modrm, &ctx, c->mem, out, &res);
     if (info.write_len && !res.suppress_write)
-        memcpy(o->mem, out, info.write_len < 16 ? info.write_len : 16);
+        memcpy(o->mem, out, info.write_len < MEMSZ ? info.write_len : MEMSZ);
     o->cw = f.cw;
     o->sw = f.sw;
     o->tw = f.tw;
@@ -206,7 +208,8 @@ static void run_emul(const Case *c, Outcome *o)
 
 /* ------------------------------------------------ the instruction list */
 
-enum { MEM_NONE, MEM_F32, MEM_F64, MEM_I16, MEM_I32, MEM_I64, MEM_F80, MEM_BCD, MEM_CW };
+enum { MEM_NONE, MEM_F32, MEM_F64, MEM_I16, MEM_I32, MEM_I64, MEM_F80, MEM_BCD, MEM_CW,
+       MEM_ENV_IN, MEM_ENV_OUT };
 
 typedef struct Insn {
     const char *name;
@@ -319,6 +322,47 @@ static const Insn insns[] = {
     { "FLDCW", 1, 0x28, MEM_CW, 2, STD, STD, 0, 0 },
     { "FNSTCW", 1, 0x38, MEM_NONE, 2, STD, STD, 0, 0 },
     { "FNSTSW", 5, 0x38, MEM_NONE, 2, STD, STD, 0, 0 },
+    { "FNSTENV", 1, 0x30, MEM_ENV_OUT, 3, STD, STD, 0, 0 },
+    { "FNSAVE", 5, 0x30, MEM_ENV_OUT, 3, STD, STD, 0, 0 },
+    { "FLDENV", 1, 0x20, MEM_ENV_IN, 3, STD, STD, 0, 0 },
+    { "FRSTOR", 5, 0x20, MEM_ENV_IN, 3, STD, STD, 0, 0 },
+    { "FSTP1", 1, 0xDA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FCOM2", 4, 0xD2, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FCOMP3", 4, 0xDA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FXCH4", 5, 0xCA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FCOMP5", 6, 0xD2, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FFREEP", 7, 0xC2, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FXCH7", 7, 0xCA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FSTP8", 7, 0xD2, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FSTP9", 7, 0xDA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FADD-st3", 0, 0xC3, MEM_NONE, 4, STD, STD, 0, 0 },
+    { "FSUBR-st2", 0, 0xEA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FSUB-to-st2", 4, 0xEA, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FDIVR-to-st2", 4, 0xF2, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FMULP-st3", 6, 0xCB, MEM_NONE, 4, STD, STD, 0, 0 },
+    { "FXCH-st5", 1, 0xCD, MEM_NONE, 6, STD, STD, 0, 0 },
+    { "FLD-st7", 1, 0xC7, MEM_NONE, 7, STD, STD, 0, 0 },
+    { "FCOMI-st2", 3, 0xF2, MEM_NONE, 3, STD, STD, 0, 0 },
+    { "FUCOM-st0", 5, 0xE0, MEM_NONE, 1, STD, STD, 0, 0 },
+    { "FADD-tiny", 0, 0xC1, MEM_NONE, 2, P(-16330, 40, 10), P(-16330, 40, 10), 0, 0 },
+    { "FMUL-tiny", 0, 0xC9, MEM_NONE, 2, P(-8190, 40, 10), P(-8190, 40, 10), 0, 0 },
+    { "FDIV-tiny", 0, 0xF1, MEM_NONE, 2, P(-16330, 40, 10), P(30, 30, 10), 0, 0 },
+    { "FMUL-huge", 0, 0xC9, MEM_NONE, 2, P(8190, 40, 10), P(8190, 40, 10), 0, 0 },
+    { "FSCALE-tiny", 1, 0xFD, MEM_NONE, 2, P(-16300, 60, 10), P(6, 3, 10), 0, 0 },
+    { "FCOM-m64", 4, 0x10, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FCOMP-m64", 4, 0x18, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FSUBR-m64", 4, 0x28, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FDIVR-m64", 4, 0x38, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FMUL-m64", 4, 0x08, MEM_F64, 1, STD, STD, 0, 0 },
+    { "FISUB-m16", 6, 0x20, MEM_I16, 1, STD, STD, 0, 0 },
+    { "FISUBR-m16", 6, 0x28, MEM_I16, 1, STD, STD, 0, 0 },
+    { "FIDIV-m16", 6, 0x30, MEM_I16, 1, STD, STD, 0, 0 },
+    { "FICOMP-m32", 2, 0x18, MEM_I32, 1, STD, STD, 0, 0 },
+    { "FIMUL-m32", 2, 0x08, MEM_I32, 1, STD, STD, 0, 0 },
+    { "FISTP-m16", 7, 0x18, MEM_NONE, 1, P(12, 8, 15), STD, 0, 0 },
+    { "FSTP-m32-tiny", 1, 0x18, MEM_NONE, 1, P(-140, 20, 10), STD, 0, 0 },
+    { "FST-m64-tiny", 5, 0x10, MEM_NONE, 1, P(-1060, 40, 10), STD, 0, 0 },
+    { "FRNDINT-big", 1, 0xFC, MEM_NONE, 1, P(62, 3, 10), STD, 0, 0 },
     { "F2XM1", 1, 0xF0, MEM_NONE, 1, P(-6, 5, 10), STD, 1, 0 },
     { "FYL2X", 1, 0xF1, MEM_NONE, 2, P(0, 60, 10), P(0, 20, 10), 1, 0 },
     { "FYL2XP1", 1, 0xF9, MEM_NONE, 2, P(-10, 8, 10), P(0, 20, 10), 1, -2 },
@@ -370,8 +414,21 @@ static void fill_mem(Rng *r, const Insn *in, Case *c)
         v = rnd(r) & (rndn(r, 2) ? 0xFFFF : 0x1F3F);
         memcpy(c->mem, &v, 2);
         break;
+    case MEM_ENV_IN:
+        /* An FLDENV/FRSTOR image: control word mostly masked, any status and
+         * tags, then eight registers. */
+        for (int i = 0; i < MEMSZ; i++)
+            c->mem[i] = (uint8_t)rnd(r);
+        v = 0x0040 | (rnd(r) & 0x0F00) | (rndn(r, 4) ? 0x3F : (rnd(r) & 0x3F));
+        memcpy(c->mem, &v, 2);
+        for (int i = 0; i < 8; i++) {
+            Float80 g = rnd_f80(r, &in->a);
+            memcpy(c->mem + 28 + 10 * i, &g.mant, 8);
+            memcpy(c->mem + 36 + 10 * i, &g.sign_exp, 2);
+        }
+        break;
     default:
-        memset(c->mem, 0xA5, 16);
+        memset(c->mem, 0xA5, MEMSZ);
         break;
     }
 }
@@ -431,7 +488,13 @@ static bool outcome_equal(const Insn *in, const Outcome *h, const Outcome *e, un
     if (in->ulps)
         sw_mask = (uint16_t)~0x0220;   /* PE and C1 depend on the host's rounding */
     if (h->cw != e->cw || (h->sw & sw_mask) != (e->sw & sw_mask) || h->tw != e->tw ||
-        h->eflags_zpc != e->eflags_zpc || h->ax != e->ax || memcmp(h->mem, e->mem, 16) != 0)
+        h->eflags_zpc != e->eflags_zpc || h->ax != e->ax)
+        return false;
+    /* Environment images: the instruction/data pointers differ by design
+     * (the host runs in 64-bit mode), the rest must match. */
+    size_t skip_from = in->mem == MEM_ENV_OUT ? 12 : MEMSZ, skip_to = 28;
+    if (memcmp(h->mem, e->mem, skip_from) != 0 ||
+        (skip_from < MEMSZ && memcmp(h->mem + skip_to, e->mem + skip_to, MEMSZ - skip_to) != 0))
         return false;
     for (unsigned i = 0; i < 8; i++) {
         if (h->st[i].mant == e->st[i].mant && h->st[i].sign_exp == e->st[i].sign_exp)
@@ -565,6 +628,14 @@ FAMILY(stack_misc, "FCHS", "FABS", "FXCH", "FLD", "FST", "FSTP", "FINCSTP", "FDE
        "FCMOVNU")
 FAMILY(constants, "FLD1", "FLDL2T", "FLDL2E", "FLDPI", "FLDLG2", "FLDLN2", "FLDZ")
 FAMILY(control, "FNSTSW", "FNCLEX", "FNINIT", "FLDCW", "FNSTCW")
+FAMILY(environment, "FNSTENV", "FNSAVE", "FLDENV", "FRSTOR")
+FAMILY(aliases, "FSTP1", "FCOM2", "FCOMP3", "FXCH4", "FCOMP5", "FFREEP", "FXCH7", "FSTP8", "FSTP9")
+FAMILY(other_registers, "FADD-st3", "FSUBR-st2", "FSUB-to-st2", "FDIVR-to-st2", "FMULP-st3",
+       "FXCH-st5", "FLD-st7", "FCOMI-st2", "FUCOM-st0")
+FAMILY(range_edges, "FADD-tiny", "FMUL-tiny", "FDIV-tiny", "FMUL-huge", "FSCALE-tiny",
+       "FSTP-m32-tiny", "FST-m64-tiny", "FRNDINT-big")
+FAMILY(mem_more, "FCOM-m64", "FCOMP-m64", "FSUBR-m64", "FDIVR-m64", "FMUL-m64", "FISUB-m16",
+       "FISUBR-m16", "FIDIV-m16", "FICOMP-m32", "FIMUL-m32", "FISTP-m16")
 FAMILY(mem_arith, "FMUL", "FCOM", "FCOMP", "FSUB", "FSUBR", "FDIV", "FDIVR", "FIADD", "FIMUL",
        "FIDIVR")
 FAMILY(conversions, "FLD", "FILD", "FBLD", "FST", "FSTP", "FIST", "FISTP", "FBSTP")
