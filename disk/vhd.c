@@ -848,6 +848,7 @@ static void vhd_load_parent(Vhd *v, unsigned flags, const char *override, VhdLog
 static bool vhd_load_dynamic(Vhd *v, unsigned flags, const char *override, VhdLog *log, int depth)
 {
     uint8_t hb[1024];
+    int before = log->defects;
     uint64_t limit = v->footer_recovered ? v->file_size : v->file_size - 512;
     if (v->footer.data_offset < 512 || v->footer.data_offset > limit || limit - v->footer.data_offset < 1024 ||
         vhd_pread(v->fd, hb, 1024, v->footer.data_offset) != 0) {
@@ -863,7 +864,7 @@ static bool vhd_load_dynamic(Vhd *v, unsigned flags, const char *override, VhdLo
     if (!vhd_header_sane(v, log, limit) || !vhd_load_bat(v, log))
         return false;
     vhd_check_layout(v, log, limit);
-    if (flags & VHD_LOAD_CHECK)
+    if ((flags & VHD_LOAD_CHECK) && log->defects == before) /* blocks are in bounds */
         vhd_check_bitmaps(v, log);
     if (v->footer.disk_type == VHD_TYPE_DIFF)
         vhd_load_parent(v, flags, override, log, depth);

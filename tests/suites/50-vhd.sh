@@ -206,11 +206,15 @@ else
 fi
 
 # ---- check finds defects and exits nonzero; bad arguments exit 2.
-cp "$T/b.vhd" "$T/x.vhd"
-printf '\377\377\377\000' | dd of="$T/x.vhd" bs=1 seek=1540 conv=notrunc 2>/dev/null
+head -c 6M /dev/urandom >"$T/x.raw"
+$VHD convert "$T/x.raw" "$T/x.vhd" --dynamic >/dev/null  # 3 blocks, all allocated
+printf '\377\377\377\000' | dd of="$T/x.vhd" bs=1 seek=1540 conv=notrunc 2>/dev/null   # entry 1 past EOF
+dd if="$T/x.vhd" of="$T/x.vhd" bs=1 skip=1536 seek=1544 count=4 conv=notrunc 2>/dev/null # entry 2 = entry 0
 $VHD check "$T/x.vhd" >"$T/cout" 2>&1
 rc=$?
-if [ $rc -eq 1 ] && grep -q 'BAT entry 1' "$T/cout"; then pass check_reports_defects
+if [ $rc -eq 1 ] && grep -q 'x.vhd: BAT entry 1 points past the end' "$T/cout" &&
+   grep -q 'x.vhd: BAT entries 0 and 2 overlap' "$T/cout" && grep -q '2 defects found' "$T/cout"; then
+    pass check_reports_defects
 else fail check_reports_defects "exit $rc: $(head -1 "$T/cout")"; fi
 $VHD frobnicate >/dev/null 2>&1
 rc=$?
