@@ -24,7 +24,7 @@
 #include "devices.h"
 
 #define BOARD_MAX_DEVICES 32
-#define VIRTUAL_NS_PER_INSN 4      /* deterministic mode: a 250 MIPS machine */
+#define VIRTUAL_NS_PER_INSN 10     /* deterministic mode: a 100 MIPS machine */
 #define HOST_INSNS_PER_CHECK 50000 /* host clock: look at the time this often */
 #define EXIT_TRIPLE_FAULT 4
 
