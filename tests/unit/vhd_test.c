@@ -331,6 +331,8 @@ TEST(vhd, dynamic_zero_writes_do_not_allocate)
     free(zero);
 }
 
+static int vt_tool(const char *a0, const char *a1, const char *a2, const char *a3);
+
 /* A chain base (dynamic) <- d1 <- d2 <- d3, random writes at every level,
  * read back identically to a raw reference, also after reopening. */
 TEST(vhd, differencing_chain_depth3_matches_reference)
