@@ -137,6 +137,18 @@ welcome_test() {
         return
     fi
     pass welcome
+    # The VM file the welcome screen shows is one vsx accepts, with the disk
+    # made by the command in its comment.
+    mkdir -p "$t/mybox"
+    sed -n '/^ *\[vm\]/,/^ *image/p' "$t/welcome.txt" | sed 's/^ *//' >"$t/mybox/mybox.vsx"
+    cmd=$(sed -n 's/.*; *vsx \(vhd create.*\)$/\1/p' "$t/mybox/mybox.vsx")
+    if [ -z "$cmd" ] || ! (cd "$t/mybox" && "$VSX" $cmd >/dev/null 2>&1); then
+        fail welcome_vm_file "the shown disk command '${cmd:-none}' failed"
+    elif ! "$VSX" check "$t/mybox/mybox.vsx" >"$t/mybox/check.out" 2>&1; then
+        fail welcome_vm_file "vsx check refuses the shown VM file: $(head -1 "$t/mybox/check.out")"
+    else
+        pass welcome_vm_file
+    fi
 }
 
 # The welcome VM as `vsx` runs it: SeaBIOS boots the built-in floppy.
