@@ -910,13 +910,15 @@ void fpu_reset(FpuState *fpu)
     fpu->fcs = fpu->fds = 0;
 }
 
-/* RESET#: registers cleared, then the FNINIT state (the BIOS runs FNINIT
- * anyway; SDM vol. 3, table 10-1 gives 0040h for the P6 control word but
- * every guest starts with FNINIT). */
+/* RESET#: SDM vol. 3A, 9.1.1 table 9-1 (P6 family and later): control word
+ * 0040H (all exceptions unmasked, 24-bit precision), status word 0, tag word
+ * 5555H (every register holds +0.0), pointers and opcode cleared.  INIT
+ * leaves the x87 alone; the BIOS runs FNINIT before using it. */
 void fpu_power_on(FpuState *fpu)
 {
     memset(fpu, 0, sizeof *fpu);
-    fpu_reset(fpu);
+    fpu->cw = 0x0040;
+    fpu->tw = 0x5555;
 }
 
 void fpu_operand(unsigned op, uint8_t modrm, bool op32, FpuOperand *info)

@@ -177,6 +177,7 @@ static void state_build(const Case *c, FpuState *f)
     FpuResult res;
     uint8_t none[128];
     fpu_power_on(f);
+    fpu_reset(f);
     image_build(c, img);
     fpu_execute(f, 5, 0x20, &ctx, img, none, &res);   /* FRSTOR */
 }
@@ -655,6 +656,7 @@ static void run_init(Run *r)
 {
     memset(r, 0, sizeof *r);
     fpu_power_on(&r->f);
+    fpu_reset(&r->f);
     r->ctx.protected_mode = true;
     r->ctx.op32 = true;
 }
@@ -1022,4 +1024,26 @@ TEST(fpu, fcomi_reports_through_eflags)
     CHECK_EQ(r.res.eflags_zpc, 0x01);
     CHECK_EQ(exec(&r, 7, 0xE9), FPU_OK);   /* FUCOMIP: pops */
     CHECK_EQ(top(&r), 7);
+}
+
+TEST(fpu, power_on_and_fninit_states)
+{
+    FpuState f;
+    memset(&f, 0xAA, sizeof f);
+    fpu_power_on(&f);
+    /* SDM vol. 3A, table 9-1 */
+    CHECK_EQ(f.cw, 0x0040);
+    CHECK_EQ(f.sw, 0);
+    CHECK_EQ(f.tw, 0x5555);
+    for (int i = 0; i < 8; i++)
+        CHECK(f.st[i].mant == 0 && f.st[i].sign_exp == 0);
+    f.sw = 0x3A81;
+    f.fip = 5;
+    fpu_reset(&f);
+    /* FNINIT: 037FH, TOP 0, all empty, pointers cleared */
+    CHECK_EQ(f.cw, 0x037F);
+    CHECK_EQ(f.sw, 0);
+    CHECK_EQ(f.tw, 0xFFFF);
+    CHECK_EQ(f.fip, 0);
+    CHECK(!fpu_error_pending(&f));
 }
