@@ -889,3 +889,38 @@ TEST(vhd, differencing_bitmap_written_at_flush)
     close(fd);
     disk_close(bd);
 }
+
+/* Compacting a differencing disk keeps its data, its unique ID (children
+ * of it still open) and its parent link. */
+TEST(vhdtool, compact_differencing_keeps_identity)
+{
+    const char *base = vt_path("cb.vhd"), *mid = vt_path("cm.vhd"), *top = vt_path("ct.vhd");
+    const uint64_t size = 4u << 20;
+    uint8_t *ref = calloc(1, size);
+    uint64_t seed = 31;
+    vt_create(base, VHD_TYPE_DYNAMIC, size, 0, NULL);
+    BlockDev *bd = vt_open(base, 0);
+    if (!bd)
+        return;
+    vt_random_writes(bd, ref, 20, &seed);
+    disk_close(bd);
+    vt_create(mid, VHD_TYPE_DIFF, 0, 65536, base);
+    bd = vt_open(mid, 0);
+    if (!bd)
+        return;
+    vt_random_writes(bd, ref, 40, &seed);
+    disk_close(bd);
+    vt_create(top, VHD_TYPE_DIFF, 0, 0, mid);
+    size_t l1, l2;
+    uint8_t *before = vt_slurp(mid, &l1);
+    CHECK_EQ(vt_tool("compact", mid, NULL, NULL), 0);
+    uint8_t *after = vt_slurp(mid, &l2);
+    CHECK(before && after && memcmp(before + 68, after + 68, 16) == 0); /* same UUID */
+    free(before);
+    free(after);
+    bd = vt_open(top, DISK_OPEN_READONLY);
+    CHECK(bd && vt_matches(bd, ref));
+    disk_close(bd);
+    CHECK_EQ(vt_tool("check", top, NULL, NULL), 0);
+    free(ref);
+}
