@@ -61,14 +61,11 @@ static const uint8_t elcr_mask[2] = {ELCR_MASK_MASTER, ELCR_MASK_SLAVE};
 
 /* --------------------------------------------------------------- priority */
 
-/* Level-sensitive inputs: ELCR per line, or ICW1 LTIM for the whole chip.
- * The master's cascade input always follows the slave's INT level. */
+/* Level-sensitive inputs: ELCR per line, or ICW1 LTIM for the whole chip. */
 static uint8_t level_mask(const PicChip *c, int which)
 {
-    uint8_t m = (c->icw1 & ICW1_LTIM) ? 0xFF : c->elcr;
-    if (which == PIC_MASTER && !(c->icw1 & ICW1_SNGL))
-        m |= 1u << PIC_CASCADE_IRQ;
-    return m;
+    (void)which;
+    return (c->icw1 & ICW1_LTIM) ? 0xFF : c->elcr;
 }
 
 /* Priority rank of IR n: 0 highest .. 7 lowest. */
@@ -102,14 +99,20 @@ static int chip_pending(const PicChip *c)
     return req;
 }
 
+static void chip_set_line(PicChip *c, int which, int n, int level);
+
+/* The slave's INT drives the master's IR2 like any input: its rising edge is
+ * latched, so a slave request that vanishes before INTA still reaches the
+ * master and the slave answers with its spurious IR7 (IRQ 15).  A request
+ * the slave keeps presenting (AEOI with more pending) is latched again. */
 static void pic_update(Pic *p)
 {
     PicChip *m = &p->chip[PIC_MASTER];
     if (!(m->icw1 & ICW1_SNGL)) {
         int slave_int = chip_pending(&p->chip[PIC_SLAVE]) >= 0;
-        uint8_t bit = 1u << PIC_CASCADE_IRQ;
-        m->lines = slave_int ? (m->lines | bit) : (m->lines & ~bit);
-        m->irr = slave_int ? (m->irr | bit) : (m->irr & ~bit);
+        chip_set_line(m, PIC_MASTER, PIC_CASCADE_IRQ, slave_int);
+        if (slave_int)
+            m->irr |= 1u << PIC_CASCADE_IRQ;
     }
     int intr = chip_pending(m) >= 0;
     if (intr != p->intr) {

@@ -186,14 +186,42 @@ TEST(pic, spurious)
     CHECK_EQ(bus_intr_ack(f.bus), 0x0F);
     outb(f.bus, 0x20, 0x0B);
     CHECK_EQ(inb(f.bus, 0x20), 0x00);  /* spurious IR7 sets no ISR bit */
-    /* Masking at the slave withdraws the cascade request too. */
+    /* The master latched the slave's INT edge: when the slave's request is
+     * gone by INTA, the slave answers IR7 (IRQ 15) and master IR2 is in
+     * service (the classic spurious IRQ 15). */
     outb(f.bus, 0x4D1, 0xFF);
     CHECK_EQ(inb(f.bus, 0x4D1), 0xDE);
     pic_set_irq(f.pic, 9, 1);
     CHECK_EQ(f.cpu.intr, 1);
-    outb(f.bus, 0xA1, 0x02);           /* masked at the slave */
+    pic_set_irq(f.pic, 9, 0);          /* level request withdrawn */
+    CHECK_EQ(f.cpu.intr, 1);
+    CHECK_EQ(bus_intr_ack(f.bus), 0x77);
+    outb(f.bus, 0xA0, 0x0B);
+    CHECK_EQ(inb(f.bus, 0xA0), 0x00);
+    outb(f.bus, 0x20, 0x0B);
+    CHECK_EQ(inb(f.bus, 0x20), 0x04);
+    outb(f.bus, 0x20, 0x20);
     CHECK_EQ(f.cpu.intr, 0);
-    CHECK_EQ(bus_intr_ack(f.bus), 0x0F);
+    pic_fix_done(&f);
+}
+
+TEST(pic, slave_auto_eoi_keeps_requesting)
+{
+    PicFix f;
+    pic_fix_init(&f, 0x01);
+    outb(f.bus, 0xA0, 0x11);           /* slave in AEOI, master normal EOI */
+    outb(f.bus, 0xA1, 0x70);
+    outb(f.bus, 0xA1, 0x02);
+    outb(f.bus, 0xA1, 0x03);
+    outb(f.bus, 0xA1, 0x00);
+    pulse(f.pic, 12);
+    pulse(f.pic, 10);
+    CHECK_EQ(bus_intr_ack(f.bus), 0x72);
+    outb(f.bus, 0x20, 0x20);
+    CHECK_EQ(f.cpu.intr, 1);           /* IRQ 12 still waits on the slave */
+    CHECK_EQ(bus_intr_ack(f.bus), 0x74);
+    outb(f.bus, 0x20, 0x20);
+    CHECK_EQ(f.cpu.intr, 0);
     pic_fix_done(&f);
 }
 
@@ -207,7 +235,16 @@ TEST(pic, level_mode)
     outb(f.bus, 0xA0, 0x20);
     outb(f.bus, 0x20, 0x20);
     CHECK_EQ(f.cpu.intr, 1);           /* line still high: requests again */
-    pic_set_irq(f.pic, 11, 0);
+    CHECK_EQ(bus_intr_ack(f.bus), 0x73);
+    pic_set_irq(f.pic, 11, 0);         /* the device is serviced */
+    outb(f.bus, 0xA0, 0x20);
+    outb(f.bus, 0x20, 0x20);
+    CHECK_EQ(f.cpu.intr, 0);
+    /* On the master, a level input simply follows its line. */
+    outb(f.bus, 0x4D0, 0x20);
+    pic_set_irq(f.pic, 5, 1);
+    CHECK_EQ(f.cpu.intr, 1);
+    pic_set_irq(f.pic, 5, 0);
     CHECK_EQ(f.cpu.intr, 0);
     pic_fix_done(&f);
 }
