@@ -415,7 +415,7 @@ int main(int argc, char **argv)
                 for (int i = 0; i < f->len; i++)
                     snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", insn[i]);
                 snprintf(first, sizeof first,
-                         "bytes %s\n  in    %s\n  host  %s\n  vsx   %s (eip %+lld, exit %d)\n  compared flags mask %03x",
+                         "bytes %s; in: %s; host: %s; vsx: %s (eip %+lld, exit %d); compared flags %03x",
                          hex, a, b, c, (long long)(rip - CODE_ADDR), (int)why, mask);
                 if (verbose)
                     printf("# %s: %s\n", f->name, first);

@@ -985,6 +985,28 @@ static bool matches(const char *key, int nfilter, char **filter)
     return false;
 }
 
+/* Joins a multi-line diff into one line ("a; b; c"). */
+static void one_line(char *out, size_t n, const char *in)
+{
+    size_t o = 0;
+    bool space = false;
+    for (; *in && o + 3 < n; in++) {
+        if (*in == '\n') {
+            if (in[1])
+                out[o++] = ';';
+            space = true;
+        } else if (*in == ' ') {
+            space = true;
+        } else {
+            if (space && o)
+                out[o++] = ' ';
+            space = false;
+            out[o++] = *in;
+        }
+    }
+    out[o] = 0;
+}
+
 static const char *skip_reason(const Group *g)
 {
     if (!strcmp(g->status, "fpu"))
@@ -1010,13 +1032,19 @@ static int report(const Runner *r, Totals *tot)
             if (g->pass == g->total) {
                 printf("PASS singlestep.%s: %d/%d", g->key, g->pass, g->total);
             } else {
-                printf("FAIL singlestep.%s: %d/%d (first failure: %s", g->key, g->pass, g->total, g->first_fail);
+                /* One line (the runner keeps only PASS/FAIL/SKIP lines), then
+                 * the same diff as an indented block for people. */
+                char line[sizeof g->first_fail];
+                one_line(line, sizeof line, g->first_fail);
+                printf("FAIL singlestep.%s: %d/%d (first failure: %s)", g->key, g->pass, g->total, line);
                 fails++;
             }
             for (int k = 0; k < RULE_COUNT; k++)
                 if (g->rules[k])
                     printf(" [rule %s: %d]", rule_info[k].name, g->rules[k]);
-            printf("%s\n", g->pass == g->total ? "" : ")");
+            printf("\n");
+            if (g->pass != g->total)
+                printf("#   %s", g->first_fail);
         } else {
             other_total += g->total, other_pass += g->pass;
             if (g->pass == g->total)
