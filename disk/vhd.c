@@ -840,7 +840,10 @@ static void vhd_load_parent(Vhd *v, unsigned flags, const char *override, VhdLog
         vhd_note(log, true, v->path, "parent %s is %llu bytes, this disk %llu", path,
                  (unsigned long long)v->parent->footer.current_size,
                  (unsigned long long)v->footer.current_size);
-    if (vhd_file_timestamp(v->parent->fd) != v->header.parent_timestamp)
+    /* The specification records the parent's modification time; some
+     * writers record its footer time stamp instead: either matches. */
+    if (vhd_file_timestamp(v->parent->fd) != v->header.parent_timestamp &&
+        v->parent->footer.timestamp != v->header.parent_timestamp)
         vhd_note(log, false, v->path, "parent %s was modified after this disk was made "
                  "(time stamp differs); its unique ID matches, so it is used", path);
 }
