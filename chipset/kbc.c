@@ -203,8 +203,9 @@ static const ExtKey *ext_key(uint8_t set1)
 /* The 8042 translator: set-2 byte -> set-1 byte (F0 handled by the caller). */
 static uint8_t translate_byte(uint8_t b)
 {
-    if (b == 0x83)
-        return 0x41; /* F7: the one set-2 make code above 0x7F */
+    if (b == 0x83 || b == 0x02)
+        return 0x41; /* F7 (the one set-2 make code above 0x7F); 0x02 is no
+                      * key but the 8042 table maps it there too (F0 00 reply) */
     if (b == 0x84)
         return 0x54; /* SysRq */
     if (b >= 0x80)

@@ -152,6 +152,9 @@ TEST(kbc, keyboard_commands)
     EXPECT_BYTES(&f, 0xFA, 0xAA);
     dat(&f, 0xF2);
     EXPECT_BYTES(&f, 0xFA, 0xAB, 0x41);          /* translated ID */
+    dat(&f, 0xF0);
+    dat(&f, 0x00);
+    EXPECT_BYTES(&f, 0xFA, 0xFA, 0x41);          /* set 2, translated */
     set_cmd_byte(&f, 0x03);                      /* translation off */
     dat(&f, 0xF2);
     EXPECT_BYTES(&f, 0xFA, 0xAB, 0x83);
