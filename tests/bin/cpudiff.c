@@ -12,6 +12,10 @@
  * Only register forms are used, and only encodings that mean the same thing
  * in 64-bit and 32-bit mode (no 0x40-0x4F INC/DEC, which are REX there).
  *
+ * Then each flag-producing instruction is followed by SETcc CL for all 16
+ * conditions (run as two instructions in the core), which checks the flags
+ * the core computes lazily are the ones a consumer reads.
+ *
  * Output: PASS/FAIL cpudiff.FORM: K/N per form, with the first mismatch.
  */
 #include <inttypes.h>
@@ -45,6 +49,7 @@ typedef enum Operands {
     OPS_DIV,      /* EDX:EAX / EBX without #DE */
     OPS_IDIV,
     OPS_NONZERO_B,/* EBX != 0 */
+    OPS_COUNT01,  /* CL in {0, 1, 32, 33}: masked count 0 or 1 */
 } Operands;
 
 typedef struct Form {
@@ -204,7 +209,8 @@ static void host_run(Host *h, const uint8_t *insn, int len, State *s)
 /* ----------------------------------------------------------------- guest */
 enum { CODE_ADDR = 0x10000 };
 
-static void guest_run(CpuMachine *m, const uint8_t *insn, int len, State *s, CpuExit *why, uint64_t *rip)
+static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, State *s, CpuExit *why,
+                      uint64_t *rip)
 {
     CpuRegs r;
     bus_dma_write(m->bus, CODE_ADDR, insn, (size_t)len);
@@ -220,7 +226,7 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, State *s, Cpu
     r.halted = false;
     cpu_set_regs(m->cpu, &r);
     uint64_t n = 0;
-    *why = cpu_run(m->cpu, 1, &n);
+    *why = cpu_run(m->cpu, (uint64_t)ninsn, &n);
     cpu_get_regs(m->cpu, &r);
     s->eax = (uint32_t)r.gpr[REG_AX], s->ecx = (uint32_t)r.gpr[REG_CX];
     s->edx = (uint32_t)r.gpr[REG_DX], s->ebx = (uint32_t)r.gpr[REG_BX];
@@ -301,6 +307,9 @@ static void make_case(const Form *f, uint8_t *insn, State *s)
         if (!s->ebx)
             s->ebx = 1u << (rnd() % 32);
         break;
+    case OPS_COUNT01:
+        s->ecx = (s->ecx & ~0xFFu) | ((rnd() % 2) | (rnd() % 2 ? 32 : 0));
+        break;
     default:
         break;
     }
@@ -309,7 +318,7 @@ static void make_case(const Form *f, uint8_t *insn, State *s)
 /* Count the instruction actually uses, after masking to 5 bits. */
 static unsigned masked_count(const Form *f, const uint8_t *insn, const State *in)
 {
-    if (f->ops == OPS_COUNT_CL)
+    if (f->ops == OPS_COUNT_CL || f->ops == OPS_COUNT01)
         return in->ecx & 31;
     if (f->imm == 1)
         return insn[f->len - 1] & 31;
@@ -353,6 +362,95 @@ static void fmt_state(char *buf, size_t n, const State *s)
 {
     snprintf(buf, n, "eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x", s->eax, s->ecx, s->edx, s->ebx,
              (unsigned)(s->flags & ARITH));
+}
+
+/* ---- flag consumers: an arithmetic instruction followed by SETcc CL, for
+ * all 16 conditions (Intel SDM Vol. 1 Appendix B, condition codes).  This
+ * checks that the flags the first instruction leaves -- computed lazily by
+ * the core -- are the ones the next instruction reads. */
+static const Form chain_first[] = {
+    {"add32", B(0x01, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"sub32", B(0x29, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"adc32", B(0x11, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"sbb32", B(0x19, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"cmp32", B(0x39, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"and32", B(0x21, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"xor32", B(0x31, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"test32", B(0x85, 0xD8), 0, FR_LOGIC, OPS_ANY, 32},
+    {"inc32", B(0xFF, 0xC0), 0, FR_ALL, OPS_ANY, 32},
+    {"dec32", B(0xFF, 0xC8), 0, FR_ALL, OPS_ANY, 32},
+    {"neg32", B(0xF7, 0xD8), 0, FR_ALL, OPS_ANY, 32},
+    {"not32", B(0xF7, 0xD0), 0, FR_ALL, OPS_ANY, 32},
+    {"add8", B(0x00, 0xD8), 0, FR_ALL, OPS_ANY, 8},
+    {"sub16", B(0x66, 0x29, 0xD8), 0, FR_ALL, OPS_ANY, 16},
+    {"inc8", B(0xFE, 0xC0), 0, FR_ALL, OPS_ANY, 8},
+    {"shl32-cl01", B(0xD3, 0xE0), 0, FR_SHIFT, OPS_COUNT01, 32},
+    {"sar32-cl01", B(0xD3, 0xF8), 0, FR_SHIFT, OPS_COUNT01, 32},
+    {"rcr32-1", B(0xD1, 0xD8), 0, FR_ROTATE, OPS_ANY, 32},
+    {"bt32", B(0x0F, 0xA3, 0xD8), 0, FR_BT, OPS_ANY, 32},
+    {"imul32", B(0x0F, 0xAF, 0xC3), 0, FR_MUL, OPS_ANY, 32},
+    {"bsf32", B(0x0F, 0xBC, 0xC3), 0, FR_BSCAN, OPS_NONZERO_B, 32},
+};
+#define NCHAIN (sizeof chain_first / sizeof *chain_first)
+
+/* Flags each condition code reads: O NO B AE E NE BE A S NS P NP L GE LE G. */
+static const uint32_t cc_reads[16] = {OF, OF, CF, CF, ZF, ZF, CF | ZF, CF | ZF,
+                                      SF, SF, PF, PF, SF | OF, SF | OF, ZF | SF | OF, ZF | SF | OF};
+
+static int run_chains(CpuMachine *m, Host *host, int per_chain, const char *filter)
+{
+    int failed = 0;
+    for (size_t fi = 0; fi < NCHAIN; fi++) {
+        const Form *f = &chain_first[fi];
+        char name[64];
+        snprintf(name, sizeof name, "%s+setcc", f->name);
+        if (filter && !strstr(name, filter))
+            continue;
+        int pass = 0, total = 0;
+        char first[512] = "";
+        for (int cc = 0; cc < 16; cc++) {
+            for (int k = 0; k < per_chain; k++) {
+                uint8_t insn[16];
+                State in, host_s, guest_s;
+                make_case(f, insn, &in);
+                insn[f->len] = 0x0F, insn[f->len + 1] = (uint8_t)(0x90 + cc), insn[f->len + 2] = 0xC1;
+                int len = f->len + 3;
+                host_s = guest_s = in;
+                host_run(host, insn, len, &host_s);
+                CpuExit why;
+                uint64_t rip;
+                guest_run(m, insn, len, 2, &guest_s, &why, &rip);
+                uint32_t mask = defined_flags(f, insn, &in);
+                bool cl_defined = (cc_reads[cc] & mask) == cc_reads[cc];
+                bool ok = host_s.eax == guest_s.eax && host_s.edx == guest_s.edx && host_s.ebx == guest_s.ebx &&
+                          (host_s.ecx & ~0xFFu) == (guest_s.ecx & ~0xFFu) &&
+                          (!cl_defined || (host_s.ecx & 0xFF) == (guest_s.ecx & 0xFF)) &&
+                          !((host_s.flags ^ guest_s.flags) & mask) && rip == CODE_ADDR + (uint64_t)len;
+                total++;
+                if (ok) {
+                    pass++;
+                } else if (!first[0]) {
+                    char a[128], b[128], c[128], hex[40] = "";
+                    fmt_state(a, sizeof a, &in);
+                    fmt_state(b, sizeof b, &host_s);
+                    fmt_state(c, sizeof c, &guest_s);
+                    for (int i = 0; i < len; i++)
+                        snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", insn[i]);
+                    snprintf(first, sizeof first,
+                             "bytes %s; in: %s; host: %s; vsx: %s (eip %+lld, exit %d); compared flags %03x%s",
+                             hex, a, b, c, (long long)(rip - CODE_ADDR), (int)why, mask,
+                             cl_defined ? ", CL" : "");
+                }
+            }
+        }
+        if (pass == total) {
+            printf("PASS cpudiff.%s: %d/%d\n", name, pass, total);
+        } else {
+            printf("FAIL cpudiff.%s: %d/%d (first mismatch: %s)\n", name, pass, total, first);
+            failed++;
+        }
+    }
+    return failed;
 }
 
 int main(int argc, char **argv)
@@ -400,7 +498,7 @@ int main(int argc, char **argv)
             host_run(&host, insn, f->len, &host_s);
             CpuExit why;
             uint64_t rip;
-            guest_run(&m, insn, f->len, &guest_s, &why, &rip);
+            guest_run(&m, insn, f->len, 1, &guest_s, &why, &rip);
             uint32_t mask = defined_flags(f, insn, &in);
             bool ok = host_s.eax == guest_s.eax && host_s.ecx == guest_s.ecx && host_s.edx == guest_s.edx &&
                       host_s.ebx == guest_s.ebx && !((host_s.flags ^ guest_s.flags) & mask) &&
@@ -429,6 +527,9 @@ int main(int argc, char **argv)
             failed_forms++;
         }
     }
+    int per_chain = per_form / 8 > 0 ? per_form / 8 : 1;
+    failed_forms += run_chains(&m, &host, per_chain, filter);
+    total += per_chain * 16 * (int)NCHAIN;
     printf("# cpudiff: %d cases, %d form(s) failing\n", total, failed_forms);
     cm_destroy(&m);
     munmap(host.page, 4096);
