@@ -519,3 +519,32 @@ TEST(fdc, register_fuzz_never_crashes)
     CHECK_EQ(v, 0x90);
     ffix_done(&f);
 }
+
+TEST(fdc, terminal_count_mid_sector_and_head_mismatch)
+{
+    FdcFix f;
+    ffix_init(&f, fi_new(1474560, false), NULL);
+    fdc_enable(&f);
+    outb(f.bus, DIR, 0x00);
+    fdc_seek(&f, 0, 0);
+    uint8_t *ram = bus_ram(f.bus);
+    memset(ram + 0x60000, 0xAB, 100);
+    dma2_setup(f.bus, 0x60000, 100, 0x4A); /* TC after 100 bytes of a write */
+    rw_cmd(f.bus, 0xC5, 0x00, 0, 0, 3, 18);
+    uint8_t r[7];
+    fdc_results(f.bus, r, 7);
+    CHECK_EQ(r[0], 0x00);
+    CHECK_EQ(r[5], 4);
+    uint8_t *sec = f.img[0]->data + 2 * 512;
+    CHECK_EQ(sec[0], 0xAB);
+    CHECK_EQ(sec[99], 0xAB);
+    CHECK_EQ(sec[100], 0x00); /* the rest of the sector is zero-filled */
+    CHECK_EQ(sec[511], 0x00);
+    /* H in the command differs from the head selected: no such sector */
+    dma2_setup(f.bus, 0x60000, 512, 0x46);
+    rw_cmd(f.bus, 0x46, 0x00, 0, 1, 1, 18);
+    fdc_results(f.bus, r, 7);
+    CHECK_EQ(r[0], 0x40);
+    CHECK_EQ(r[1], 0x04);
+    ffix_done(&f);
+}

@@ -1160,3 +1160,81 @@ TEST(atapi, read10_via_bus_master_dma)
     free(r);
     fix_done(&f);
 }
+
+TEST(atapi, device_reset_signature_and_unit_attention)
+{
+    IdeFix f;
+    Reply *r = malloc(sizeof *r);
+    fix_cd(&f, md_new(2 << 20, true, 2048));
+    clear_ua(&f, r);
+    outb(f.bus, S_BASE + 6, 0xA0);
+    outb(f.bus, S_BASE + 4, 0x00);
+    outb(f.bus, S_BASE + 7, 0x08); /* DEVICE RESET */
+    CHECK_EQ(f.irqs.level[15], 0);  /* no interrupt */
+    CHECK_EQ(inb(f.bus, S_BASE + 4), 0x14);
+    CHECK_EQ(inb(f.bus, S_BASE + 5), 0xEB);
+    CHECK_EQ(inb(f.bus, S_BASE + 1), 0x01);
+    uint8_t c[12] = {0};
+    atapi_pio(&f, c, 0xFFFE, r);
+    CHECK_EQ(r->error, 0x64);
+    /* GESN must be polled; the asynchronous form is an invalid field */
+    c[0] = 0x4A;
+    c[4] = 0x10;
+    c[8] = 8;
+    atapi_pio(&f, c, 0xFFFE, r);
+    CHECK_EQ(r->error, 0x54);
+    /* MODE SENSE(6) of the capabilities page */
+    memset(c, 0, 12);
+    c[0] = 0x1A;
+    c[2] = 0x2A;
+    c[4] = 0xFF;
+    atapi_pio(&f, c, 0xFFFE, r);
+    CHECK_EQ(r->len, 4 + 22);
+    CHECK_EQ(r->data[0], 4 + 22 - 1);
+    CHECK_EQ(r->data[4], 0x2A);
+    /* an ATA-only command on the packet device aborts */
+    outb(f.bus, S_BASE + 7, 0x20);
+    CHECK_EQ(inb(f.bus, S_BASE + 7) & 0x01, 0x01);
+    CHECK_EQ(inb(f.bus, S_BASE + 1) & 0x04, 0x04);
+    free(r);
+    fix_done(&f);
+}
+
+TEST(ide, verify_seek_and_chs_dma)
+{
+    IdeFix f;
+    MemDisk *m = md_new(8 << 20, true, 512);
+    fix_init(&f, m, NULL, NULL, NULL, 0);
+    ata_lba48(f.bus, 0x42, 16000, 384); /* READ VERIFY EXT */
+    CHECK_EQ(inb(f.bus, P_CMD), 0x50);
+    ata_lba48(f.bus, 0x42, 16000, 385); /* one past the end */
+    CHECK_EQ(inb(f.bus, P_CMD), 0x51);
+    CHECK_EQ(inb(f.bus, P_ERR) & 0x10, 0x10);
+    ata_lba28(f.bus, 0x70, 1234, 0); /* SEEK */
+    CHECK_EQ(inb(f.bus, P_CMD), 0x50);
+    ata_lba28(f.bus, 0x70, 1u << 27, 0);
+    CHECK_EQ(inb(f.bus, P_CMD), 0x51);
+    /* READ DMA with a CHS address: C=0 H=1 S=1 is sector 63 */
+    uint32_t prds[] = {0x20000, 1024};
+    prd_table(f.bus, 0x10000, prds, 1);
+    bus_io_write(f.bus, BM_BASE + 4, 0x10000, 4);
+    outb(f.bus, P_SEL, 0xA1);
+    outb(f.bus, P_NSECT, 2);
+    outb(f.bus, P_SECT, 1);
+    outb(f.bus, P_LCYL, 0);
+    outb(f.bus, P_HCYL, 0);
+    outb(f.bus, P_CMD, 0xC8);
+    outb(f.bus, BM_BASE, 0x09);
+    CHECK_EQ(inb(f.bus, P_CMD), 0x50);
+    CHECK(sector_matches(bus_ram(f.bus) + 0x20000, 63));
+    CHECK(sector_matches(bus_ram(f.bus) + 0x20200, 64));
+    /* with bus mastering disabled in PCI COMMAND nothing moves */
+    outb(f.bus, BM_BASE, 0x00);
+    pci_cfg_write32(f.bus, 0x09, 0x04, 0x0001);
+    memset(bus_ram(f.bus) + 0x20000, 0, 1024);
+    ata_lba28(f.bus, 0xC8, 0, 2);
+    outb(f.bus, BM_BASE, 0x09);
+    CHECK_EQ(inb(f.bus, P_CTL) & 0x08, 0x08);
+    CHECK_EQ(bus_ram(f.bus)[0x20001], 0);
+    fix_done(&f);
+}
