@@ -11,6 +11,8 @@ IRQ0_COUNT      equ user_vars + 0x00
 IRQ8_COUNT      equ user_vars + 0x04
 RTC_C_SEEN      equ user_vars + 0x08
 SPURIOUS        equ user_vars + 0x0C
+KBD_BYTES       equ user_vars + 0x10    ; count, then bytes from IRQ 1
+AUX_BYTES       equ user_vars + 0x20    ; count, then bytes from IRQ 12
 WRAP_LO         equ 0x2F0000            ; differs from WRAP_HI only in bit 20
 WRAP_HI         equ 0x3F0000
 
@@ -25,6 +27,7 @@ test_main:
         call pit_channel2_test
         call rtc_test
         call kbc_test
+        call kbc_irq_test
         call a20_test
         call dma_test
         ret
@@ -292,6 +295,91 @@ kbc_test:
         in al, 0x64
         and eax, 0x04
         CHECK_EQ eax, 0x04, "8042 status SYS flag does not follow the command byte"
+        ret
+
+;---- 8042 interrupts: IRQ 1 for keyboard bytes, IRQ 12 (slave) for mouse bytes ----
+irq1_handler:
+        push eax
+        push ebx
+        in al, 0x60
+        mov ebx, [KBD_BYTES]
+        and ebx, 7
+        mov [KBD_BYTES + 4 + ebx], al
+        inc dword [KBD_BYTES]
+        mov al, 0x20
+        out 0x20, al
+        pop ebx
+        pop eax
+        iretd
+
+irq12_handler:
+        push eax
+        push ebx
+        in al, 0x60
+        mov ebx, [AUX_BYTES]
+        and ebx, 7
+        mov [AUX_BYTES + 4 + ebx], al
+        inc dword [AUX_BYTES]
+        mov al, 0x20
+        out 0xA0, al
+        out 0x20, al
+        pop ebx
+        pop eax
+        iretd
+
+kbc_irq_test:
+        mov dword [KBD_BYTES], 0
+        mov dword [AUX_BYTES], 0
+        mov eax, 0x21
+        mov ebx, irq1_handler
+        mov cx, SEL_CODE0
+        mov dl, 0x8E
+        call set_gate
+        mov eax, 0x2C
+        mov ebx, irq12_handler
+        call set_gate
+        call kbc_flush
+        mov al, 0x60                    ; command byte: both IRQs, both ports on
+        out 0x64, al
+        mov al, 0x47
+        out 0x60, al
+        mov al, 0xF9                    ; unmask IRQ 1 and the cascade
+        out 0x21, al
+        mov al, 0xEF                    ; unmask IRQ 12
+        out 0xA1, al
+        sti
+        mov ecx, 100000                 ; QEMU 7.2 raises IRQ 1 once more for the
+.settle: loop .settle                   ; already-read command byte: count after it
+        mov dword [KBD_BYTES], 0
+        mov dword [AUX_BYTES], 0
+        mov al, 0xEE                    ; keyboard echo
+        out 0x60, al
+        mov ecx, 10000000               ; spin: no timer is unmasked to end a HLT
+.k:     cmp dword [KBD_BYTES], 1
+        jae .kdone
+        loop .k
+.kdone: mov al, 0xD4                    ; mouse: get device ID -> FA 00
+        out 0x64, al
+        mov al, 0xF2
+        out 0x60, al
+        mov ecx, 10000000
+.m:     cmp dword [AUX_BYTES], 2
+        jae .mdone
+        loop .m
+.mdone: cli
+        mov al, 0xFF
+        out 0x21, al
+        out 0xA1, al
+        CHECK_EQ [KBD_BYTES], 1, "IRQ 1 did not deliver exactly the echo byte"
+        movzx eax, byte [KBD_BYTES + 4]
+        CHECK_EQ eax, 0xEE, "keyboard echo byte"
+        CHECK_EQ [AUX_BYTES], 2, "IRQ 12 did not deliver the mouse ACK and ID"
+        movzx eax, word [AUX_BYTES + 4]
+        CHECK_EQ eax, 0x00FA, "mouse ACK and ID bytes"
+        mov al, 0x60                    ; interrupts off again
+        out 0x64, al
+        mov al, 0x44
+        out 0x60, al
         ret
 
 ; ---- A20 through port 0x92 and the 8042 output port ----
