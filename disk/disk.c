@@ -150,7 +150,8 @@ static bool disk_looks_vhd(const char *path)
     uint8_t b[1024], t[8];
     bool vhd = false;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 512) {
-        if (vhd_pread(fd, t, 8, (uint64_t)st.st_size - 512) == 0 && memcmp(t, "conectix", 8) == 0)
+        uint64_t tail = st.st_size % 512 == 511 ? 511 : 512; /* pre-2004 footers */
+        if (vhd_pread(fd, t, 8, (uint64_t)st.st_size - tail) == 0 && memcmp(t, "conectix", 8) == 0)
             vhd = true;
         if (!vhd && st.st_size >= 1024 && vhd_pread(fd, b, 1024, 0) == 0)
             vhd = memcmp(b, "conectix", 8) == 0 || memcmp(b + 512, "cxsparse", 8) == 0;

@@ -618,21 +618,25 @@ static bool vhd_footer_sane(Vhd *v, VhdLog *log)
 }
 
 /* Reads the trailing footer, falling back to the copy at offset 0 for
- * dynamic and differencing disks (see the scheme in vhd_internal.h). */
+ * dynamic and differencing disks (see the scheme in vhd_internal.h).  The
+ * specification notes that images from before Virtual PC 2004 end in a
+ * 511-byte footer; those are read too (the missing byte is reserved). */
 static bool vhd_load_footer(Vhd *v, VhdLog *log)
 {
-    uint8_t tail[512], head[512];
+    uint8_t tail[512] = {0}, head[512];
     VhdFooter ft, fh;
-    if (v->file_size % 512) {
+    uint32_t tail_len = v->file_size % 512 == 511 ? 511 : 512;
+    if (v->file_size % 512 && tail_len == 512) {
         vhd_note(log, true, v->path, "file size %llu is not a multiple of 512",
                  (unsigned long long)v->file_size);
         return false;
     }
-    if (v->file_size < 512 || vhd_pread(v->fd, tail, 512, v->file_size - 512) != 0 ||
+    if (v->file_size < 1024 || vhd_pread(v->fd, tail, tail_len, v->file_size - tail_len) != 0 ||
         vhd_pread(v->fd, head, 512, 0) != 0) {
         vhd_note(log, true, v->path, "truncated file (%llu bytes)", (unsigned long long)v->file_size);
         return false;
     }
+    v->footer_at = v->file_size - tail_len;
     const char *wt = vhd_footer_decode(tail, &ft);
     const char *wh = vhd_footer_decode(head, &fh);
     bool head_dyn = !wh && (fh.disk_type == VHD_TYPE_DYNAMIC || fh.disk_type == VHD_TYPE_DIFF);
@@ -640,13 +644,14 @@ static bool vhd_load_footer(Vhd *v, VhdLog *log)
         v->footer = ft;
         if (ft.disk_type != VHD_TYPE_FIXED && wh)
             vhd_note(log, true, v->path, "footer copy at offset 0: %s", wh);
-        else if (ft.disk_type != VHD_TYPE_FIXED && memcmp(head, tail, 512) != 0)
+        else if (ft.disk_type != VHD_TYPE_FIXED && memcmp(head, tail, 511) != 0)
             vhd_note(log, true, v->path, "footer copy at offset 0 differs from the footer at the end");
         return vhd_footer_sane(v, log);
     }
     if (head_dyn) {
         v->footer = fh;
         v->footer_recovered = true;
+        v->footer_at = v->file_size;
         vhd_note(log, false, v->path, "footer at the end is missing or damaged (%s); "
                  "using the copy at offset 0", wt);
         return vhd_footer_sane(v, log);
@@ -657,10 +662,10 @@ static bool vhd_load_footer(Vhd *v, VhdLog *log)
 
 static bool vhd_load_fixed(Vhd *v, VhdLog *log)
 {
-    if (v->file_size != v->footer.current_size + 512) {
+    if (v->footer_at != v->footer.current_size) {
         vhd_note(log, true, v->path, "fixed disk file is %llu bytes, expected %llu (size + footer)",
                  (unsigned long long)v->file_size,
-                 (unsigned long long)v->footer.current_size + 512);
+                 (unsigned long long)v->footer.current_size + (v->file_size - v->footer_at));
         return false;
     }
     return true;
@@ -852,7 +857,7 @@ static bool vhd_load_dynamic(Vhd *v, unsigned flags, const char *override, VhdLo
 {
     uint8_t hb[1024];
     int before = log->defects;
-    uint64_t limit = v->footer_recovered ? v->file_size : v->file_size - 512;
+    uint64_t limit = v->footer_at;
     if (v->footer.data_offset < 512 || v->footer.data_offset > limit || limit - v->footer.data_offset < 1024 ||
         vhd_pread(v->fd, hb, 1024, v->footer.data_offset) != 0) {
         vhd_note(log, true, v->path, "dynamic header offset %llu lies outside the file (truncated?)",
@@ -879,11 +884,12 @@ static void vhd_repair_footer(Vhd *v, VhdLog *log)
 {
     if (v->bd.readonly || !v->footer_recovered)
         return;
-    if (vhd_write_footer_at(v, v->file_size) != 0 || vhd_sync(v) != 0) {
+    uint64_t at = (v->file_size + 511) & ~511ull;
+    if (vhd_write_footer_at(v, at) != 0 || vhd_sync(v) != 0) {
         vhd_note(log, true, v->path, "cannot restore the footer: %s", strerror(errno));
         return;
     }
-    v->file_size += 512;
+    v->file_size = at + 512;
     v->footer_recovered = false;
 }
 

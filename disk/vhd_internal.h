@@ -116,6 +116,7 @@ struct Vhd {
     VhdFooter footer;
     VhdHeader header;      /* dynamic and differencing only */
     uint64_t file_size;
+    uint64_t footer_at;    /* trailing footer (file size if it is lost) */
     bool footer_recovered; /* trailing footer missing: copy at 0 used */
     uint32_t *bat;         /* host order, header.max_entries entries */
     uint32_t blocks;       /* blocks covering current_size */

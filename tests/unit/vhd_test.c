@@ -926,3 +926,30 @@ TEST(vhdtool, compact_differencing_keeps_identity)
     CHECK_EQ(vt_tool("check", top, NULL, NULL), 0);
     free(ref);
 }
+
+/* Images from before Virtual PC 2004 end in a 511-byte footer
+ * (specification, "Hard Disk Footer Format"); both kinds open, and a
+ * dynamic one stays valid when it grows. */
+TEST(vhd, legacy_511_byte_footer)
+{
+    const char *fx = vt_path("l511f.vhd"), *dy = vt_path("l511d.vhd");
+    vt_create(fx, VHD_TYPE_FIXED, 1u << 20, 0, NULL);
+    vt_create(dy, VHD_TYPE_DYNAMIC, 4u << 20, 0, NULL);
+    CHECK_EQ(truncate(fx, (off_t)vt_file_size(fx) - 1), 0);
+    CHECK_EQ(truncate(dy, (off_t)vt_file_size(dy) - 1), 0);
+    BlockDev *bd = vt_open(fx, 0);
+    CHECK(bd && !strcmp(bd->format, "vhd-fixed") && bd->size == 1u << 20);
+    disk_close(bd);
+    uint8_t *ref = calloc(1, 4u << 20);
+    uint64_t seed = 511;
+    bd = vt_open(dy, 0);
+    if (bd) {
+        vt_random_writes(bd, ref, 30, &seed);
+        disk_close(bd);
+    }
+    bd = vt_open(dy, DISK_OPEN_READONLY);
+    CHECK(bd && vt_matches(bd, ref));
+    disk_close(bd);
+    CHECK_EQ(vt_tool("check", dy, NULL, NULL), 0);
+    free(ref);
+}
