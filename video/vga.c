@@ -372,6 +372,32 @@ static void vga_crtc_write(Vga *vga, uint8_t v)
         vga->full_redraw = true;
 }
 
+/* Register bits that change the picture; the rest (map mask, set/reset,
+ * bit mask, write/read modes...) only steer CPU accesses, so drawing
+ * programs that rewrite them for every pixel do not force full redraws. */
+static const uint8_t seq_display_bits[8] = {0x00, 0x3D, 0x00, 0x3F, 0x00};
+static const uint8_t gc_display_bits[16] = {0, 0, 0, 0, 0, 0x60, 0x0F, 0, 0};
+
+static void vga_seq_write(Vga *vga, uint8_t v)
+{
+    unsigned i = vga->r.seq_index & 7;
+    if (i > 4)
+        return;
+    if ((vga->r.seq[i] ^ v) & seq_display_bits[i])
+        vga->full_redraw = true;
+    vga->r.seq[i] = v;
+}
+
+static void vga_gc_write(Vga *vga, uint8_t v)
+{
+    unsigned i = vga->r.gc_index & 0x0F;
+    if (i > 8)
+        return;
+    if ((vga->r.gc[i] ^ v) & gc_display_bits[i])
+        vga->full_redraw = true;
+    vga->r.gc[i] = v;
+}
+
 static void vga_port_write(Vga *vga, uint16_t port, uint8_t v)
 {
     if (vga_port_absent(vga, port))
@@ -381,12 +407,7 @@ static void vga_port_write(Vga *vga, uint16_t port, uint8_t v)
     case 0x3C2: vga->r.misc = v; vga->full_redraw = true; break;
     case 0x3C3: vga->r.vga_enable = v & 1; break;
     case 0x3C4: vga->r.seq_index = v; break;
-    case 0x3C5:
-        if ((vga->r.seq_index & 7) <= 4) {
-            vga->r.seq[vga->r.seq_index & 7] = v;
-            vga->full_redraw = true;
-        }
-        break;
+    case 0x3C5: vga_seq_write(vga, v); break;
     case 0x3C6: vga->r.pel_mask = v; vga->palette_valid = false; break;
     case 0x3C7:
         vga->r.dac_read_index = v, vga->r.dac_sub = 0, vga->r.dac_state = 3;
@@ -396,12 +417,7 @@ static void vga_port_write(Vga *vga, uint16_t port, uint8_t v)
         break;
     case 0x3C9: vga_dac_write(vga, v); break;
     case 0x3CE: vga->r.gc_index = v; break;
-    case 0x3CF:
-        if ((vga->r.gc_index & 0x0F) <= 8) {
-            vga->r.gc[vga->r.gc_index & 0x0F] = v;
-            vga->full_redraw = true;
-        }
-        break;
+    case 0x3CF: vga_gc_write(vga, v); break;
     case 0x3B4: case 0x3D4: vga->r.crtc_index = v; break;
     case 0x3B5: case 0x3D5: vga_crtc_write(vga, v); break;
     case 0x3BA: case 0x3DA: vga->r.feature = v; break;

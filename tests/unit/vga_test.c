@@ -720,3 +720,27 @@ TEST(vbe, largest_mode_2560x1600x32)
     CHECK(dispi_read(&r, 1) <= 2560);
     rig_close(&r);
 }
+
+/* Drawing in mode 12h rewrites the bit mask and map mask for every pixel;
+ * only the touched memory is redrawn, not the whole screen. */
+TEST(vga, planar_drawing_redraws_only_touched_lines)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    set_mode(&r, &mode12);
+    VgaFrame f;
+    vga_render(r.vga, &f);
+    idx(&r, 0x3CE, 5, 0x02), idx(&r, 0x3CE, 8, 0x80), idx(&r, 0x3C4, 2, 0x0F);
+    (void)rd8(&r, 0xA0000 + 300 * 80);
+    wr8(&r, 0xA0000 + 300 * 80, 12);
+    idx(&r, 0x3CE, 5, 0x00), idx(&r, 0x3CE, 8, 0xFF);
+    CHECK(vga_render(r.vga, &f));
+    CHECK(f.dirty_y0 <= 300 && f.dirty_y1 > 300);
+    CHECK(f.dirty_y1 - f.dirty_y0 <= 64);   /* 4 KiB of interleaved VRAM */
+    idx(&r, 0x3CE, 6, 0x01);                /* memory map change: A0000 128K */
+    CHECK(vga_render(r.vga, &f));
+    CHECK_EQ(f.dirty_y0, 0);
+    CHECK_EQ(f.dirty_y1, 480);
+    rig_close(&r);
+}
