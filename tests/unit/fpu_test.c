@@ -222,6 +222,7 @@ typedef struct Insn {
     int16_t max_exp;        /* nonzero: ST(0) kept below 2^max_exp (the documented domain) */
 } Insn;
 
+
 #define P(c, s, sp) { BIAS + (c), (s), (sp) }
 #define STD P(0, 40, 25)
 #define WIDE P(0, 16000, 15)
@@ -486,8 +487,11 @@ static bool outcome_equal(const Insn *in, const Outcome *h, const Outcome *e, un
 {
     uint16_t sw_mask = 0xFFFF;
     *ulps = 0;
+    /* Transcendentals: the host reports C1 (rounded up) from an internal value
+     * that is not always the correctly rounded one, so C1 may differ even
+     * when the results agree (about 0.5% of cases); PE must still match. */
     if (in->ulps)
-        sw_mask = (uint16_t)~0x0220;   /* PE and C1 depend on the host's rounding */
+        sw_mask = (uint16_t)~0x0200;
     if (h->cw != e->cw || (h->sw & sw_mask) != (e->sw & sw_mask) || h->tw != e->tw ||
         h->eflags_zpc != e->eflags_zpc || h->ax != e->ax)
         return false;
