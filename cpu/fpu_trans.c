@@ -18,7 +18,19 @@
  */
 #include "cpu/fpu_soft.h"
 
+/* The working type: IEEE binary128.  GCC provides it as __float128 on x86
+ * hosts; where long double already is binary128 (AArch64 Linux) that is
+ * the same format under another name. */
+#if defined(__SIZEOF_FLOAT128__)
 typedef __float128 quad;
+#elif defined(__LDBL_MANT_DIG__) && __LDBL_MANT_DIG__ == 113
+typedef long double quad;
+#else
+#error "cpu/fpu_trans.c needs a binary128 working type"
+#endif
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "cpu/fpu_trans.c reads binary128 fields in little-endian order"
+#endif
 typedef fpu_u128 u128;
 
 #define TINY_EXP (-60)   /* below this, f(x) = x +- (far less than an ulp) */
