@@ -242,6 +242,43 @@ static void dump_state(CpuMachine *m, const char *when)
     printf("\n");
 }
 
+/* The traced program runs one instruction per cpu_run, to name the slowest
+ * single instruction. */
+static CpuExit trace_run(CpuMachine *m, uint64_t *total)
+{
+    CpuExit why = CPU_EXIT_BUDGET;
+    double worst = -1;
+    CpuRegs before, worst_regs;
+    memset(&worst_regs, 0, sizeof worst_regs);
+    uint8_t worst_bytes[8] = {0};
+    *total = 0;
+    while (*total < BUDGET) {
+        cpu_get_regs(m->cpu, &before);
+        uint8_t bytes[8];
+        for (int i = 0; i < 8; i++)
+            bytes[i] = (uint8_t)bus_mem_read(m->bus, before.seg[SEG_CS].base + before.rip + (uint64_t)i, 1);
+        uint64_t n = 0;
+        double t0 = now_s();
+        why = cpu_run(m->cpu, 1, &n);
+        double dt = now_s() - t0;
+        if (dt > worst) {
+            worst = dt, worst_regs = before;
+            memcpy(worst_bytes, bytes, sizeof bytes);
+        }
+        *total += n ? n : 1;
+        if (why != CPU_EXIT_BUDGET)
+            break;
+    }
+    printf("# slowest step: %.3f s at %04x:%08llx ecx=%08llx esi=%08llx edi=%08llx eflags=%08llx bytes",
+           worst, worst_regs.seg[SEG_CS].selector, (unsigned long long)worst_regs.rip,
+           (unsigned long long)worst_regs.gpr[REG_CX], (unsigned long long)worst_regs.gpr[REG_SI],
+           (unsigned long long)worst_regs.gpr[REG_DI], (unsigned long long)worst_regs.rflags);
+    for (int i = 0; i < 8; i++)
+        printf(" %02x", worst_bytes[i]);
+    printf("\n");
+    return why;
+}
+
 static int run_mode(CpuMachine *m, Mode mode, long programs, time_t deadline, Stats *st)
 {
     for (long p = 0; p < programs; p++) {
@@ -252,7 +289,7 @@ static int run_mode(CpuMachine *m, Mode mode, long programs, time_t deadline, St
             dump_state(m, "before");
         uint64_t n = 0;
         double t0 = now_s();
-        CpuExit why = cpu_run(m->cpu, BUDGET, &n);
+        CpuExit why = p == trace_program ? trace_run(m, &n) : cpu_run(m->cpu, BUDGET, &n);
         double dt = now_s() - t0;
         if (p == trace_program) {
             dump_state(m, "after");
