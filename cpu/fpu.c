@@ -167,16 +167,17 @@ static void f80_write(uint8_t *p, Float80 v)
     le_write(p + 8, v.sign_exp, 2);
 }
 
-/* The memory operand of the arithmetic group: m32fp, m32int, m64fp, m16int. */
-static Float80 mem_operand(Exec *x)
+/* The memory operand of the arithmetic group (m32fp, m32int, m64fp,
+ * m16int), converted to extended format under `env`. */
+static Float80 mem_operand(const Exec *x, FpuEnv *env)
 {
     switch (x->op) {
     case 0:
-        return fpu_from_f32(&x->env, (uint32_t)le_read(x->in, 4));
+        return fpu_from_f32(env, (uint32_t)le_read(x->in, 4));
     case 2:
         return fpu_from_int((int32_t)le_read(x->in, 4));
     case 4:
-        return fpu_from_f64(&x->env, le_read(x->in, 8));
+        return fpu_from_f64(env, le_read(x->in, 8));
     default:
         return fpu_from_int((int16_t)le_read(x->in, 2));
     }
@@ -224,7 +225,8 @@ static void compare(Exec *x, bool have_b, Float80 b, bool quiet, int pops)
         pop(x);
 }
 
-/* dst := a (op) b, where the operands are ST(0) and `b`. */
+/* ST(dst) := ST(a_i) (op) b, popping afterwards if asked; b_ok false means
+ * b came from an empty register. */
 static void arith(Exec *x, unsigned kind, unsigned a_i, Float80 b, bool b_ok, unsigned dst,
                   bool do_pop)
 {
@@ -251,8 +253,7 @@ static void h_arith_mem(Exec *x)
 {
     FpuEnv conv = x->env;
     conv.flags = 0;
-    Float80 b = x->op == 0 ? fpu_from_f32(&conv, (uint32_t)le_read(x->in, 4))
-              : x->op == 4 ? fpu_from_f64(&conv, le_read(x->in, 8)) : mem_operand(x);
+    Float80 b = mem_operand(x, &conv);
     if (conv.flags & FPU_IE)
         b.mant &= ~0x4000000000000000ull;   /* back to the SNaN it was */
     FpuClass c0 = st_empty(x, 0) ? FPU_CLASS_INVALID : fpu_classify(st(x, 0));
@@ -360,12 +361,9 @@ static void h_fbld(Exec *x) { push(x, fpu_from_bcd(x->in)); }
 static void h_fst_mem(Exec *x)
 {
     Float80 v;
-    bool ok = operand(x, 0, &v);
     bool do_pop = x->reg == 3 || x->reg == 7;
-    if (!ok) {
-        if (!masked(x, FPU_IE))
-            return;
-    }
+    if (!operand(x, 0, &v) && !masked(x, FPU_IE))
+        return;
     switch (x->op) {
     case 1: le_write(x->out, fpu_to_f32(&x->env, v), 4); break;
     case 5: le_write(x->out, fpu_to_f64(&x->env, v), 8); break;
