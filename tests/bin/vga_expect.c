@@ -1,7 +1,7 @@
 /* tests/bin/vga_expect.c -- the pictures the video guest tests
  * (tests/video/NAME.asm) must produce, computed here from the pattern
  * definitions and the standard palettes, never through the VGA model:
- *   vga_expect mode13|modex|text|vbe OUT.png
+ *   vga_expect mode13|modex|text|vbe|mode12|cga4 OUT.png
  * For "text" row 0 (BIOS font text) is painted black and the suite blacks
  * out the same rows of the screenshot before comparing. */
 #include <stdio.h>
@@ -20,15 +20,27 @@ static uint32_t test_dac(int i)
 
 /* The 16 text colours: attribute palette of mode 3 into the EGA-compatible
  * 64-entry DAC palette (each of r, g, b: bit for 2/3, bit for 1/3). */
-static uint32_t ega_colour(int c)
+static uint32_t dac64(int i)
 {
-    static const int ar[16] = {0, 1, 2, 3, 4, 5, 0x14, 7, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F};
-    int i = ar[c & 15];
     int r = ((i >> 2) & 1) * 0x2A + ((i >> 5) & 1) * 0x15;
     int g = ((i >> 1) & 1) * 0x2A + ((i >> 4) & 1) * 0x15;
     int b = (i & 1) * 0x2A + ((i >> 3) & 1) * 0x15;
     r = r << 2 | r >> 4, g = g << 2 | g >> 4, b = b << 2 | b >> 4;
     return (uint32_t)(r << 16 | g << 8 | b);
+}
+
+static uint32_t ega_colour(int c)
+{
+    static const int ar[16] = {0, 1, 2, 3, 4, 5, 0x14, 7, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F};
+    return dac64(ar[c & 15]);
+}
+
+/* Mode 4's attribute palette as the BIOS sets it (palette 1, bright),
+ * into the test DAC palette the guest loads. */
+static uint32_t cga_colour(int c)
+{
+    static const int ar[4] = {0, 0x13, 0x15, 0x17};
+    return test_dac(ar[c & 3]);
 }
 
 static const uint8_t glyph[16] = {0xFF, 0x81, 0xBD, 0xA5, 0xA5, 0xBD, 0x81, 0xFF,
@@ -47,7 +59,7 @@ static uint32_t text_pixel(int x, int y)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: vga_expect mode13|modex|text|vbe OUT.png\n");
+        fprintf(stderr, "usage: vga_expect mode13|modex|text|vbe|mode12|cga4 OUT.png\n");
         return 2;
     }
     const char *p = argv[1];
@@ -56,9 +68,9 @@ int main(int argc, char **argv)
         h = 240;
     else if (!strcmp(p, "text"))
         w = 720, h = 400;
-    else if (!strcmp(p, "vbe"))
+    else if (!strcmp(p, "vbe") || !strcmp(p, "mode12"))
         w = 640, h = 480;
-    else if (strcmp(p, "mode13")) {
+    else if (strcmp(p, "mode13") && strcmp(p, "cga4")) {
         fprintf(stderr, "vga_expect: unknown pattern %s\n", p);
         return 2;
     }
@@ -74,6 +86,10 @@ int main(int argc, char **argv)
                 v = test_dac(x ^ y);
             else if (!strcmp(p, "vbe"))
                 v = test_dac((x >> 1) + y);
+            else if (!strcmp(p, "mode12"))
+                v = ega_colour(x == y ? 15 : (x / 8 + y) & 15);
+            else if (!strcmp(p, "cga4"))
+                v = cga_colour(x / 4 + y);
             else
                 v = text_pixel(x, y);
             pix[(size_t)y * (size_t)w + (size_t)x] = v;
