@@ -100,12 +100,16 @@ static void pm_timer_fire(void *opaque, uint64_t now)
 
 /* ------------------------------------------------------------ sleep */
 
-/* SLP_TYP 0 is soft-off on the PIIX4 and in the DSDT SeaBIOS/QEMU supply
- * (\_S5 = 0); 5 is what some tables use for S5 on other chipsets.  Other
- * sleep states wake at once: there is nothing to suspend to. */
+/* Which SLP_TYP values turn the machine off.  0 is soft-off on the PIIX4
+ * and in the DSDT SeaBIOS and QEMU supply (\_S5 = 0); 2 is their \_S4,
+ * which after the OS saved its image means power off as well (as QEMU does);
+ * 5 is what some tables use for S5 on other chipsets.  The other states
+ * (S1, S3) wake at once: there is nothing to suspend to. */
+static const uint8_t slp_typ_is_off[8] = {[0] = 1, [2] = 1, [5] = 1};
+
 static void pm_sleep(AcpiPm *pm, unsigned slp_typ)
 {
-    if (slp_typ == 0 || slp_typ == 5) {
+    if (slp_typ_is_off[slp_typ & 7]) {
         bus_request(pm->bus, BUS_REQ_POWEROFF, 0);
         return;
     }

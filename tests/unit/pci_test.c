@@ -581,6 +581,10 @@ TEST(acpi_pm, soft_off)
     CHECK_EQ(bus_take_request(b, &status), BUS_REQ_POWEROFF);
     outb(b, 0x605, 0x20 | 5u << 2); /* byte write, SLP_TYP 5 */
     CHECK_EQ(bus_take_request(b, &status), BUS_REQ_POWEROFF);
+    outw_(b, 0x604, 0x2000 | 2u << 10); /* QEMU's \_S4 */
+    CHECK_EQ(bus_take_request(b, &status), BUS_REQ_POWEROFF);
+    outw_(b, 0x604, 0x2000 | 3u << 10);
+    CHECK_EQ(bus_take_request(b, &status), BUS_REQ_NONE);
     rig_close(&r);
 }
 
