@@ -139,6 +139,10 @@ static void cond_set(Exec *x, uint16_t bits)
     x->f->sw = (uint16_t)((x->f->sw & ~(FPU_C0 | FPU_C2 | FPU_C3)) | bits);
 }
 
+/* Bit 6 of the control word always reads as 1 on the 387 and later, bits
+ * 7 and 13-15 as 0 (checked against the host x87). */
+static uint16_t cw_sanitize(uint64_t v) { return (uint16_t)((v & 0x1F3F) | 0x40); }
+
 /* ------------------------------------------------------------- memory */
 
 static uint64_t le_read(const uint8_t *p, int n)
@@ -626,9 +630,8 @@ static void h_trig(Exec *x)
         x->f->sw &= (uint16_t)~FPU_C2;
         if (!masked(x, FPU_IE))
             return;
-        s = c = v;
         st_write(x, 0, v);
-        if (x->rm == 2 || x->rm == 3)
+        if (pushes)
             push(x, v);
         return;
     }
@@ -667,9 +670,7 @@ static void h_trig(Exec *x)
 
 /* ------------------------------------------------------ control group */
 
-/* Bit 6 of the control word always reads as 1 on the 387 and later; bits
- * 13-15 read as 0 (checked against the host x87). */
-static void h_fldcw(Exec *x) { x->f->cw = (uint16_t)((le_read(x->in, 2) & 0x1F7F) | 0x40); }
+static void h_fldcw(Exec *x) { x->f->cw = cw_sanitize(le_read(x->in, 2)); }
 static void h_fnstcw(Exec *x) { le_write(x->out, x->f->cw, 2); }
 static void h_fnstsw(Exec *x) { le_write(x->out, x->f->sw, 2); }
 
@@ -750,7 +751,7 @@ static void update_es(FpuState *f)
 static unsigned env_load(FpuState *f, const FpuContext *ctx, const uint8_t *p)
 {
     unsigned w = ctx->op32 ? 4 : 2;
-    f->cw = (uint16_t)le_read(p, 2);
+    f->cw = cw_sanitize(le_read(p, 2));
     f->sw = (uint16_t)le_read(p + w, 2);
     f->tw = (uint16_t)le_read(p + 2 * w, 2);
     if (ctx->protected_mode) {

@@ -421,7 +421,7 @@ static void fill_mem(Rng *r, const Insn *in, Case *c)
          * tags, then eight registers. */
         for (int i = 0; i < MEMSZ; i++)
             c->mem[i] = (uint8_t)rnd(r);
-        v = 0x0040 | (rnd(r) & 0x0F00) | (rndn(r, 4) ? 0x3F : (rnd(r) & 0x3F));
+        v = (rnd(r) & 0xFFC0) | (rndn(r, 4) ? 0x3F : (rnd(r) & 0x3F));
         memcpy(c->mem, &v, 2);
         for (int i = 0; i < 8; i++) {
             Float80 g = rnd_f80(r, &in->a);
