@@ -1058,6 +1058,18 @@ static int report(const Runner *r, Totals *tot)
     printf("# singlestep summary (model %s): documented opcodes %d/%d vectors pass in %d groups; "
            "other (fpu/undefined/undocumented) %d/%d; %d group(s) failing\n",
            r->model, doc_pass, doc_total, tot->n, other_pass, other_total, fails);
+    /* Summary table by metadata status. */
+    static const char *const statuses[] = {"normal", "alias", "undocumented", "undefined", "fpu"};
+    printf("# %-13s %7s %7s %9s %9s\n", "status", "groups", "passing", "vectors", "passing");
+    for (size_t k = 0; k < sizeof statuses / sizeof *statuses; k++) {
+        int ng = 0, ngp = 0, nv = 0, nvp = 0;
+        for (int i = 0; i < tot->n; i++)
+            if (!strcmp(tot->g[i].status, statuses[k])) {
+                ng++, nv += tot->g[i].total, nvp += tot->g[i].pass;
+                ngp += tot->g[i].pass == tot->g[i].total;
+            }
+        printf("# %-13s %7d %7d %9d %9d\n", statuses[k], ng, ngp, nv, nvp);
+    }
     printf("# rules applied (vectors that pass only by a named 286-vs-386+ difference):\n");
     for (int k = 0; k < RULE_COUNT; k++)
         printf("#   %-16s %6ld  %s\n", rule_info[k].name, r->rule_hits[k], rule_info[k].what);
