@@ -283,21 +283,23 @@ static bool text_line_blinks(const Vga *vga, const VgaGeom *g, const VgaLine *ln
 /* ------------------------------------------------------------------------ */
 /* Frame                                                                    */
 /* ------------------------------------------------------------------------ */
-static bool vga_resize(Vga *vga, int w, int h)
+/* Returns 1 when the frame changed size, 0 when it kept it, -1 when the
+ * memory for the new size is not there (the caller draws nothing). */
+static int vga_resize(Vga *vga, int w, int h)
 {
     if (w == vga->width && h == vga->height && vga->pixels)
-        return false;
+        return 0;
     size_t need = (size_t)(w + 32) * (size_t)h;  /* slack for panning overrun */
     if (need > vga->pixels_cap) {
         uint32_t *p = realloc(vga->pixels, need * sizeof *p);
         if (!p)
-            return false;
+            return -1;
         vga->pixels = p;
         vga->pixels_cap = need;
     }
     vga->width = w, vga->height = h;
     memset(vga->pixels, 0, need * sizeof *vga->pixels);
-    return true;
+    return 1;
 }
 
 /* Blink phase from the virtual clock at ~70 frames per second: the cursor
@@ -445,8 +447,14 @@ static void render_prepare(Vga *vga, RenderCtx *rc)
     rc->full = vga->full_redraw;
     if (vga_update_palette(vga))
         rc->full = true;
-    if (vga_resize(vga, rc->g.width, rc->g.height) || geom_key(&rc->g) != vga->mode_key)
+    int resized = vga_resize(vga, rc->g.width, rc->g.height);
+    if (resized < 0) {                       /* keep the old picture */
+        rc->g.kind = KIND_BLANK;
+        rc->g.width = vga->width, rc->g.height = vga->height;
+        rc->full = false;
+    } else if (resized || geom_key(&rc->g) != vga->mode_key) {
         rc->full = true;
+    }
     vga->mode_key = geom_key(&rc->g);
     const uint8_t *c = vga->r.crtc;
     uint32_t ckey = (uint32_t)c[0x0A] << 24 | (uint32_t)c[0x0B] << 16 | (uint32_t)c[0x0E] << 8 | c[0x0F];
