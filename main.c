@@ -86,9 +86,10 @@ static AccelExit interp_run(void *cpu, uint64_t max_insns, uint64_t *executed)
 }
 static void interp_save(void *cpu, StateStream *s) { cpu_save(cpu, s); }
 static int interp_load(void *cpu, StateStream *s) { return cpu_load(cpu, s); }
+static uint64_t interp_icount(void *cpu) { return cpu_icount(cpu); }
 
 static const AccelOps interp_accel = {
-    "interp", interp_create, interp_destroy, interp_reset, interp_run, interp_save, interp_load,
+    "interp", interp_create, interp_destroy, interp_reset, interp_run, interp_save, interp_load, interp_icount,
 };
 
 /* accel = auto | kvm | interp.  The KVM backend is not part of this build yet. */

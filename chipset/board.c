@@ -63,6 +63,8 @@ struct Board {
     FILE *port_logs[16];
     int nport_logs;
     bool serial_stdin; /* a stdio serial port reads the host's stdin */
+    uint64_t icount_base; /* deterministic clock: instructions before time 0 */
+    bool in_cpu;          /* inside accel->run (a device is being driven by the guest) */
 };
 
 static void board_add(Board *b, const DeviceClass *cls, void *dev)
@@ -73,6 +75,22 @@ static void board_add(Board *b, const DeviceClass *cls, void *dev)
 
 /* ISA IRQ n reaches PIC input n and I/O APIC pin n, except IRQ 0 (the PIT),
  * which is wired to pin 2 as on QEMU's PC (firmware reports the override). */
+/* Deterministic mode: virtual time is instructions retired x a fixed cost
+ * (plus idle time skipped over HLT, which board_run adds to the clock). */
+static uint64_t board_insn_time(void *opaque)
+{
+    Board *b = opaque;
+    return (b->accel->icount(b->cpu) - b->icount_base) * VIRTUAL_NS_PER_INSN;
+}
+
+/* A timer armed for before the end of the CPU's current slice: end it. */
+static void board_deadline_moved(void *opaque)
+{
+    Board *b = opaque;
+    if (b->in_cpu)
+        bus_cpu_kick(b->bus);
+}
+
 static void board_irq_set(void *opaque, int n, int level)
 {
     Board *b = opaque;
@@ -479,6 +497,11 @@ Board *board_create(const VmConfig *cfg, const RunOptions *run, const AccelOps *
     b->cpu = accel->create(b->bus, b->clk, cfg->cpu, err);
     if (!b->cpu)
         goto fail;
+    if (cfg->deterministic) {
+        b->icount_base = accel->icount(b->cpu);
+        clock_set_virtual_source(b->clk, board_insn_time, b);
+    }
+    clock_set_deadline_hook(b->clk, board_deadline_moved, b);
     board_reset(b);
     return b;
 fail:
@@ -490,6 +513,10 @@ void board_destroy(Board *b)
 {
     if (!b)
         return;
+    if (b->clk) {
+        clock_set_deadline_hook(b->clk, NULL, NULL);
+        clock_set_virtual_source(b->clk, NULL, NULL);
+    }
     if (b->cpu) {
         b->accel->destroy(b->cpu);
         bus_set_cpu_hooks(b->bus, NULL, NULL); /* devices below may still remap */
@@ -598,9 +625,9 @@ int board_run(Board *b, uint64_t slice_ns, int *status)
         if (budget == 0)
             budget = 1;
         uint64_t done = 0;
+        b->in_cpu = true;
         AccelExit why = b->accel->run(b->cpu, budget, &done);
-        if (virtual_clock)
-            clock_advance(b->clk, done * VIRTUAL_NS_PER_INSN);
+        b->in_cpu = false;
         if (why == ACCEL_EXIT_SHUTDOWN)
             bus_request(b->bus, BUS_REQ_SHUTDOWN, 0);
         if (why == ACCEL_EXIT_HLT) {

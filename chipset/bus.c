@@ -612,6 +612,12 @@ void bus_raise_nmi(Bus *bus)
         bus->hooks->nmi(bus->cpu);
 }
 
+void bus_cpu_kick(Bus *bus)
+{
+    if (bus->hooks && bus->hooks->stop)
+        bus->hooks->stop(bus->cpu);
+}
+
 /* Later requests of higher rank win: exit/poweroff over shutdown over reset. */
 static int request_rank(BusRequest r)
 {

@@ -161,6 +161,8 @@ uint64_t bus_apic_base_read(Bus *bus);
 void bus_apic_base_write(Bus *bus, uint64_t v);
 int bus_intr_ack(Bus *bus);             /* called by the CPU when it takes INTR */
 void bus_raise_nmi(Bus *bus);
+/* Asks the CPU to return from its run loop soon (the stop hook). */
+void bus_cpu_kick(Bus *bus);
 
 /* Board-level requests from devices (8042 reset pulse, port 0x92, 0xCF9,
  * ACPI soft-off, exit port) or the CPU (triple fault). */
@@ -212,6 +214,13 @@ void clock_destroy(Clock *clk);
 ClockMode clock_mode(const Clock *clk);
 uint64_t clock_now(Clock *clk);
 void clock_advance(Clock *clk, uint64_t ns); /* CLOCK_VIRTUAL only */
+/* CLOCK_VIRTUAL: time also includes `elapsed(opaque)` ns (the board counts
+ * the CPU's retired instructions), so a guest reading a timer in the middle of
+ * a CPU slice sees time move. */
+void clock_set_virtual_source(Clock *clk, uint64_t (*elapsed)(void *opaque), void *opaque);
+/* Called when a timer is armed earlier than every other one (the CPU may
+ * have to leave its slice early to let it fire on time). */
+void clock_set_deadline_hook(Clock *clk, void (*hook)(void *opaque), void *opaque);
 void clock_pause(Clock *clk, bool paused);   /* CLOCK_HOST: stop time */
 /* Earliest armed deadline, or UINT64_MAX. */
 uint64_t clock_next_deadline(const Clock *clk);
@@ -320,6 +329,7 @@ typedef struct AccelOps {
     AccelExit (*run)(void *cpu, uint64_t max_insns, uint64_t *executed);
     void (*save)(void *cpu, StateStream *s);
     int (*load)(void *cpu, StateStream *s);
+    uint64_t (*icount)(void *cpu); /* instructions retired so far */
 } AccelOps;
 
 /* cfg: validated configuration; run: command-line-only options (may be NULL). */

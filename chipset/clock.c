@@ -36,6 +36,10 @@ struct Clock {
     uint64_t paused_at;   /* host ns when paused */
     uint64_t last;        /* never go backwards */
     Timer *head;
+    uint64_t (*elapsed)(void *opaque); /* CLOCK_VIRTUAL: time not yet advanced */
+    void *elapsed_opaque;
+    void (*deadline_hook)(void *opaque);
+    void *deadline_opaque;
 };
 
 static uint64_t host_ns(void)
@@ -69,7 +73,7 @@ ClockMode clock_mode(const Clock *clk) { return clk->mode; }
 uint64_t clock_now(Clock *clk)
 {
     if (clk->mode == CLOCK_VIRTUAL)
-        return clk->virtual_now;
+        return clk->virtual_now + (clk->elapsed ? clk->elapsed(clk->elapsed_opaque) : 0);
     uint64_t now = (clk->paused ? clk->paused_at : host_ns()) - clk->host_base;
     if (now < clk->last)
         now = clk->last;
@@ -81,6 +85,18 @@ void clock_advance(Clock *clk, uint64_t ns)
 {
     if (clk->mode == CLOCK_VIRTUAL)
         clk->virtual_now += ns;
+}
+
+void clock_set_virtual_source(Clock *clk, uint64_t (*elapsed)(void *opaque), void *opaque)
+{
+    clk->elapsed = elapsed;
+    clk->elapsed_opaque = opaque;
+}
+
+void clock_set_deadline_hook(Clock *clk, void (*hook)(void *opaque), void *opaque)
+{
+    clk->deadline_hook = hook;
+    clk->deadline_opaque = opaque;
 }
 
 void clock_pause(Clock *clk, bool paused)
@@ -155,6 +171,8 @@ void timer_arm(Timer *t, uint64_t deadline_ns)
         p = &(*p)->next;
     t->next = *p;
     *p = t;
+    if (t->clk->head == t && t->clk->deadline_hook)
+        t->clk->deadline_hook(t->clk->deadline_opaque);
 }
 
 void timer_cancel(Timer *t)
