@@ -144,3 +144,52 @@ TEST(state, round_trip_and_mismatch)
     state_destroy(r);
     state_destroy(w);
 }
+
+static uint64_t fake_insns;
+static uint64_t insn_time(void *opaque)
+{
+    (void)opaque;
+    return fake_insns * 10;
+}
+static int kicks;
+static void on_deadline(void *opaque)
+{
+    (void)opaque;
+    kicks++;
+}
+static void noop_tick(void *opaque, uint64_t now)
+{
+    (void)opaque;
+    (void)now;
+}
+
+TEST(clock, virtual_source_moves_time_inside_a_slice)
+{
+    Clock *clk = clock_create(CLOCK_VIRTUAL);
+    fake_insns = 0;
+    clock_set_virtual_source(clk, insn_time, NULL);
+    clock_advance(clk, 1000); /* idle time skipped over HLT */
+    CHECK_EQ(clock_now(clk), 1000);
+    fake_insns = 25; /* the CPU retired 25 instructions since */
+    CHECK_EQ(clock_now(clk), 1250);
+    clock_set_virtual_source(clk, NULL, NULL);
+    CHECK_EQ(clock_now(clk), 1000);
+    clock_destroy(clk);
+}
+
+TEST(clock, deadline_hook_fires_only_for_a_new_earliest_timer)
+{
+    Clock *clk = clock_create(CLOCK_VIRTUAL);
+    Timer *a = timer_new(clk, noop_tick, NULL, "a"), *b = timer_new(clk, noop_tick, NULL, "b");
+    kicks = 0;
+    clock_set_deadline_hook(clk, on_deadline, NULL);
+    timer_arm(a, 500);
+    CHECK_EQ(kicks, 1);
+    timer_arm(b, 900); /* later than a: the current slice end is still right */
+    CHECK_EQ(kicks, 1);
+    timer_arm(b, 100); /* earlier than everything */
+    CHECK_EQ(kicks, 2);
+    timer_free(a);
+    timer_free(b);
+    clock_destroy(clk);
+}
