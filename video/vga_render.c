@@ -135,9 +135,10 @@ static void vga_geometry(const Vga *vga, VgaGeom *g)
     g->height = g->vde / g->lines_per_out;
     g->pan = vga_pan(vga, g);
     bool off = !(vga->r.ar_index & 0x20) || (vga->r.seq[1] & 0x20);
-    if (g->cols < 2 || g->vde < 2 || off)
+    bool nonsense = g->cols < 2 || g->height < 1;   /* unprogrammed or bogus CRTC */
+    if (nonsense || off)
         g->kind = KIND_BLANK;
-    if (g->cols < 2 || g->vde < 2)
+    if (nonsense)
         g->width = 640, g->height = 480;
 }
 

@@ -744,3 +744,32 @@ TEST(vga, planar_drawing_redraws_only_touched_lines)
     CHECK_EQ(f.dirty_y1, 480);
     rig_close(&r);
 }
+
+/* Nonsense from the guest gets a picture, never a crash: random register
+ * values and memory writes, rendered after each burst. */
+TEST(vga, random_registers_never_crash)
+{
+    Rig r;
+    if (rig_open(&r) < 0)
+        return;
+    uint32_t seed = 12345;
+    VgaFrame f;
+    for (int round = 0; round < 300; round++) {
+        for (int i = 0; i < 40; i++) {
+            seed = seed * 1103515245u + 12345u;
+            uint16_t port = (uint16_t)(0x3B0 + (seed >> 8) % 0x30);
+            bus_io_write(r.bus, port, seed >> 20, 1);
+            if (i % 8 == 0) {
+                bus_io_write(r.bus, 0x1CE, (seed >> 4) % 12, 2);
+                bus_io_write(r.bus, 0x1CF, seed >> 16, 2);
+            }
+            bus_mem_write(r.bus, 0xA0000 + (seed >> 12) % 0x20000, seed, 1);
+        }
+        vga_render(r.vga, &f);
+        CHECK(f.width > 0 && f.height > 0);
+        char text[4096];
+        vga_screen_text(r.vga, text, sizeof text);
+        clock_advance(r.clk, 3000000);
+    }
+    rig_close(&r);
+}
