@@ -106,6 +106,8 @@ test_main:
 
         ; ---- CR0.NE=0: FERR# raises IRQ 13 through the PIC, no #MF
         call pic_init
+        mov al, 0xDF                            ; slave: IRQ 13 only
+        out 0xA1, al
         mov eax, IRQ13_VEC
         mov ebx, irq13_handler
         mov cx, SEL_CODE0
@@ -148,28 +150,6 @@ irq13_handler:
         out 0x20, al
         pop eax
         iretd
-
-; 8259A pair: master base 0x20, slave base 0x28, only IRQ 2 and 13 unmasked
-pic_init:
-        mov al, 0x11
-        out 0x20, al
-        out 0xA0, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x28
-        out 0xA1, al
-        mov al, 0x04
-        out 0x21, al
-        mov al, 0x02
-        out 0xA1, al
-        mov al, 0x01
-        out 0x21, al
-        out 0xA1, al
-        mov al, 0xFB
-        out 0x21, al
-        mov al, 0xDF
-        out 0xA1, al
-        ret
 
 cw_unmasked:    dw 0x0360
 cw_zm_unmasked: dw 0x037B

@@ -12,7 +12,7 @@ out=${QEMU_OUT:-/tmp/vsx-guest-qemu}
 mkdir -p "$out"
 QEMU_KNOWN="
 seglimit: TCG does not check segment limits, types or null selectors on data accesses
-fpu: TCG's FNSTENV does not mask exceptions afterwards, does not save the last opcode, and raises no FERR#/IRQ 13 with CR0.NE=0 (the other checks pass on QEMU)
+fpu: TCG's FNSTENV does not mask exceptions afterwards and does not save the last opcode; QEMU 7.2 aborts (assertion in tcg_handle_interrupt) when FERR# raises IRQ 13 with CR0.NE=0
 debuggd: TCG does not implement DR7.GD general-detect faults
 v86vme: TCG does not implement CR4.VME interrupt redirection (INT n in V86 with IOPL<3 always #GPs)
 "
