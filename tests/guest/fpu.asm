@@ -105,7 +105,7 @@ test_main:
         fninit
 
         ; ---- CR0.NE=0: FERR# raises IRQ 13 through the PIC, no #MF
-        call pic_init
+        call lib_pic_init
         mov al, 0xDF                            ; slave: IRQ 13 only
         out 0xA1, al
         mov eax, IRQ13_VEC

@@ -14,7 +14,7 @@ test_main:
         mov cx, SEL_CODE0
         mov dl, 0x8E
         call set_gate
-        call pic_init
+        call lib_pic_init
         mov al, 0xFE                            ; master: IRQ 0 only
         out 0x21, al
 
