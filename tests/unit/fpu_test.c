@@ -46,7 +46,9 @@ static Float80 mk(bool s, unsigned e, uint64_t m)
 static uint64_t rnd_mant(Rng *r)
 {
     uint64_t m = rnd(r);
-    switch (rndn(r, 6)) {
+    switch (rndn(r, 8)) {
+    case 6: m = ~0ull << rndn(r, 64); break;                  /* rounds up into a carry */
+    case 7: m = ~0ull << rndn(r, 64) | rndn(r, 2); break;
     case 0: m &= ~0ull << rndn(r, 64); break;                 /* trailing zeros */
     case 1: m |= (1ull << rndn(r, 64)) - 1; break;            /* trailing ones */
     case 2: m = 1ull << rndn(r, 64) | 1ull << rndn(r, 64); break;
@@ -365,6 +367,9 @@ static const Insn insns[] = {
     { "FSTP-m32-tiny", 1, 0x18, MEM_NONE, 1, P(-140, 20, 10), STD, 0, 0 },
     { "FST-m64-tiny", 5, 0x10, MEM_NONE, 1, P(-1060, 40, 10), STD, 0, 0 },
     { "FRNDINT-big", 1, 0xFC, MEM_NONE, 1, P(62, 3, 10), STD, 0, 0 },
+    { "FMUL-boundary", 0, 0xC9, MEM_NONE, 2, P(-16382, 1, 10), P(0, 1, 10), 0, 0 },
+    { "FSTP-m32-boundary", 1, 0x18, MEM_NONE, 1, P(-127, 1, 10), STD, 0, 0 },
+    { "FSTP-m64-boundary", 5, 0x18, MEM_NONE, 1, P(-1023, 1, 10), STD, 0, 0 },
     { "F2XM1", 1, 0xF0, MEM_NONE, 1, P(-6, 5, 10), STD, 1, 0 },
     { "FYL2X", 1, 0xF1, MEM_NONE, 2, P(0, 60, 10), P(0, 20, 10), 1, 0 },
     { "FYL2XP1", 1, 0xF9, MEM_NONE, 2, P(-10, 8, 10), P(0, 20, 10), 1, -2 },
@@ -638,7 +643,8 @@ FAMILY(aliases, "FSTP1", "FCOM2", "FCOMP3", "FXCH4", "FCOMP5", "FFREEP", "FXCH7"
 FAMILY(other_registers, "FADD-st3", "FSUBR-st2", "FSUB-to-st2", "FDIVR-to-st2", "FMULP-st3",
        "FXCH-st5", "FLD-st7", "FCOMI-st2", "FUCOM-st0")
 FAMILY(range_edges, "FADD-tiny", "FMUL-tiny", "FDIV-tiny", "FMUL-huge", "FSCALE-tiny",
-       "FSTP-m32-tiny", "FST-m64-tiny", "FRNDINT-big")
+       "FSTP-m32-tiny", "FST-m64-tiny", "FRNDINT-big", "FMUL-boundary", "FSTP-m32-boundary",
+       "FSTP-m64-boundary")
 FAMILY(mem_more, "FCOM-m64", "FCOMP-m64", "FSUBR-m64", "FDIVR-m64", "FMUL-m64", "FISUB-m16",
        "FISUBR-m16", "FIDIV-m16", "FICOMP-m32", "FIMUL-m32", "FISTP-m16")
 FAMILY(mem_arith, "FMUL", "FCOM", "FCOMP", "FSUB", "FSUBR", "FDIV", "FDIVR", "FIADD", "FIMUL",
