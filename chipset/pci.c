@@ -31,7 +31,7 @@
  * programmed elsewhere would shadow RAM or the reset vector, so it stays
  * unmapped. */
 #define PCI_MEM_LIMIT 0xFEC00000ull
-#define PCI_CMD_WRITABLE 0x0547u    /* I/O, mem, master, MWI, parity, SERR, INTx disable */
+#define PCI_CMD_WRITABLE 0x0547u    /* I/O, mem, master, parity, SERR, INTx disable */
 #define PCI_STATUS_W1C 0xF900u      /* error bits 15:11 and 8 */
 #define PCI_ROM_MAX (16u << 20)
 
