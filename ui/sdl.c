@@ -104,6 +104,35 @@ static void window_title(UiWindow *w)
     SDL_SetWindowTitle(w->win, t);
 }
 
+/* The window icon: the same picture as ui/vsx.svg, drawn at 32x32 (a grey
+ * monitor whose blue screen shows the welcome banner). */
+static void window_icon(SDL_Window *win)
+{
+    static const char *const banner[5] = {
+        "##    ##  ######  ##   ##", "##    ## ##        ## ## ", " ##  ##   #####     ###  ",
+        "  ####        ##   ## ## ", "   ##     ######  ##   ##"};
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, 32, 32, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!s)
+        return;
+    uint32_t *px = s->pixels;
+    int pitch = s->pitch / 4;
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++) {
+            uint32_t c = 0;                                      /* transparent */
+            if (y >= 2 && y < 26)
+                c = 0xFFD8DCE2;                                  /* case */
+            if (y >= 4 && y < 23 && x >= 2 && x < 30)
+                c = 0xFF1A2FB0;                                  /* screen */
+            if (y >= 26 && y < 30 && x >= 12 && x < 20)
+                c = 0xFF8A8F98;                                  /* stand */
+            if (y >= 11 && y < 16 && x >= 3 && x < 28 && banner[y - 11][x - 3] == '#')
+                c = 0xFFFFE14D;
+            px[y * pitch + x] = c;
+        }
+    SDL_SetWindowIcon(win, s);
+    SDL_FreeSurface(s);
+}
+
 UiWindow *ui_window_open(Board *b, const UiOptions *opt, char *err, size_t errlen)
 {
     if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
@@ -132,6 +161,7 @@ UiWindow *ui_window_open(Board *b, const UiOptions *opt, char *err, size_t errle
         return NULL;
     }
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    window_icon(w->win);
     window_title(w);
     w->need_present = true;
     return w;
