@@ -594,7 +594,7 @@ static unsigned diff_one(const Insn *in, unsigned cases, uint64_t seed, unsigned
 static unsigned diff_cases(void)
 {
     const char *env = getenv("VSX_FPU_CASES");
-    return env ? (unsigned)strtoul(env, NULL, 0) : 20000;
+    return env ? (unsigned)strtoul(env, NULL, 0) : 10000;
 }
 
 /* One TEST per family so failures are attributed. */
