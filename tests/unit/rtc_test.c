@@ -248,3 +248,25 @@ TEST(rtc, nonsense)
     CHECK_EQ(cmos_rd(f.bus, 0x0D), 0x80);
     rtc_fix_done(&f);
 }
+
+TEST(rtc, alarm_12_hour_binary)
+{
+    RtcFix f;
+    rtc_fix_init(&f, T0, NULL);
+    cmos_wr(f.bus, 0x0B, 0x24);                 /* AIE, binary, 12-hour */
+    cmos_wr(f.bus, 0x01, 23);
+    cmos_wr(f.bus, 0x03, 13);
+    cmos_wr(f.bus, 0x05, 0x8A);                 /* 10 PM */
+    CHECK_EQ(cmos_rd(f.bus, 0x04), 0x8A);
+    chiptest_run(f.clk, 2500 * MS, 100 * MS);
+    CHECK_EQ(f.irqs.rises[8], 0);
+    chiptest_run(f.clk, 1000 * MS, 100 * MS);
+    CHECK_EQ(f.irqs.rises[8], 1);
+    CHECK_EQ(cmos_rd(f.bus, 0x00), 23);
+    CHECK_EQ(cmos_rd(f.bus, 0x0C) & 0xA0, 0xA0);
+    cmos_wr(f.bus, 0x05, 0x0A);                 /* 10 AM: no match */
+    cmos_wr(f.bus, 0x01, 0xFF);
+    chiptest_run(f.clk, 3000 * MS, 100 * MS);
+    CHECK_EQ(f.irqs.rises[8], 1);
+    rtc_fix_done(&f);
+}
