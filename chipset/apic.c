@@ -443,7 +443,6 @@ Lapic *lapic_create(Bus *bus, Clock *clk, Pic *pic)
 #define RTE_MASKED (1ull << 16)
 #define RTE_LEVEL (1ull << 15)
 #define RTE_REMOTE_IRR (1ull << 14)
-#define RTE_POLARITY_LOW (1ull << 13)
 #define RTE_LOGICAL (1ull << 11)
 
 static bool ioapic_dest_matches(const IoApic *io, uint64_t rte)
@@ -455,10 +454,13 @@ static bool ioapic_dest_matches(const IoApic *io, uint64_t rte)
     return dest == 0xFF || dest == a->id;
 }
 
+/* Input polarity (RTE bit 13) is not applied: every line on this board is
+ * modelled active-high, while firmware describes PCI lines as active-low
+ * (the MP-table default), as QEMU's board does. */
 static void ioapic_service(IoApic *io, int pin)
 {
     uint64_t rte = io->redir[pin];
-    bool asserted = ((io->levels >> pin) & 1) != !!(rte & RTE_POLARITY_LOW);
+    bool asserted = (io->levels >> pin) & 1;
     if ((rte & RTE_MASKED) || !asserted)
         return;
     if (rte & RTE_LEVEL) {
