@@ -486,18 +486,21 @@ static void shxd(Cpu *c, const Insn *i, bool left)
     if (cnt == 0)
         return;
     uint32_t r, f;
-    if (left) {
-        uint64_t v = ((uint64_t)a << bits | b) << (cnt % (2 * bits) ? cnt : 0);
-        r = (uint32_t)(v >> bits) & m;
-        f = (v >> (2 * bits)) & 1 ? FL_CF : 0;
-        if (cnt > bits) /* 16-bit with count > 16: use the a-b-a pattern */
-            f = (a >> (2 * bits - cnt)) & 1 ? FL_CF : 0;
+    if (n == 4) {
+        r = left ? (a << cnt) | (b >> (32 - cnt)) : (a >> cnt) | (b << (32 - cnt));
+        f = ((left ? a >> (32 - cnt) : a >> (cnt - 1)) & 1) ? FL_CF : 0;
     } else {
-        uint64_t v = ((uint64_t)b << bits | a);
-        if (cnt > bits)
-            v = ((uint64_t)a << (2 * bits)) | v;
-        r = (uint32_t)(v >> cnt) & m;
-        f = (v >> (cnt - 1)) & 1 ? FL_CF : 0;
+        /* 16-bit: counts above 16 are undefined; real CPUs shift through
+         * the 48-bit pattern dest:src:dest, which also covers 1-16. */
+        if (left) {
+            uint64_t t = (uint64_t)a << 32 | (uint64_t)b << 16 | a;
+            r = (uint32_t)((t << cnt) >> 32) & m;
+            f = ((t >> (48 - cnt)) & 1) ? FL_CF : 0;
+        } else {
+            uint64_t t = (uint64_t)a << 32 | (uint64_t)b << 16 | a;
+            r = (uint32_t)(t >> cnt) & m;
+            f = ((t >> (cnt - 1)) & 1) ? FL_CF : 0;
+        }
     }
     if ((r ^ a) & sign)
         f |= FL_OF;
