@@ -413,9 +413,11 @@ static void fill_mem(Rng *r, const Insn *in, Case *c)
         memcpy(c->mem + 8, &f.sign_exp, 2);
         break;
     case MEM_BCD:
+        /* valid digits, or now and then any nibbles (undefined, but the
+         * host still gives a value to match) */
         for (int i = 0; i < 9; i++)
-            c->mem[i] = (uint8_t)(rndn(r, 10) << 4 | rndn(r, 10));
-        c->mem[9] = rndn(r, 2) ? 0x80 : 0;
+            c->mem[i] = rndn(r, 4) ? (uint8_t)(rndn(r, 10) << 4 | rndn(r, 10)) : (uint8_t)rnd(r);
+        c->mem[9] = rndn(r, 4) ? (rndn(r, 2) ? 0x80 : 0) : (uint8_t)rnd(r);
         break;
     case MEM_CW:
         v = rnd(r) & (rndn(r, 2) ? 0xFFFF : 0x1F3F);
