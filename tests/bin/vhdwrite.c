@@ -1,7 +1,9 @@
 /*
  * tests/bin/vhdwrite.c -- drives disk_open + write for the VHD suite.
  *
- *   vhdwrite write IMAGE LOG SEED COUNT   COUNT random writes (0: until killed)
+ *   vhdwrite write IMAGE LOG SEED COUNT [SPAN]
+ *                                         COUNT random writes (0: until killed),
+ *                                         within the first SPAN sectors if given
  *   vhdwrite verify IMAGE LOG [REF] [--strict]
  *                                         every sector holds old or new data
  *                                         (--strict: a done write counts as
@@ -69,7 +71,7 @@ static void plan(uint32_t seed, uint32_t idx, uint64_t sectors, uint64_t *lba, u
         *n = (uint32_t)(sectors - *lba);
 }
 
-static int cmd_write(const char *image, const char *logp, uint32_t seed, uint32_t count)
+static int cmd_write(const char *image, const char *logp, uint32_t seed, uint32_t count, uint64_t span)
 {
     char err[1024];
     BlockDev *bd = disk_open(image, 0, err, sizeof err);
@@ -84,6 +86,8 @@ static int cmd_write(const char *image, const char *logp, uint32_t seed, uint32_
     }
     uint8_t *buf = malloc(MAX_RUN * 512);
     uint64_t sectors = bd->size / 512;
+    if (span && span < sectors)
+        sectors = span;
     char start[32];
     int slen = snprintf(start, sizeof start, "S %u\n", seed);
     if (write(log, start, (size_t)slen) != slen)
@@ -251,9 +255,10 @@ static int cmd_dump(const char *image, const char *out)
 
 int main(int argc, char **argv)
 {
-    if (argc == 6 && !strcmp(argv[1], "write"))
+    if ((argc == 6 || argc == 7) && !strcmp(argv[1], "write"))
         return cmd_write(argv[2], argv[3], (uint32_t)strtoul(argv[4], NULL, 0),
-                         (uint32_t)strtoul(argv[5], NULL, 0));
+                         (uint32_t)strtoul(argv[5], NULL, 0),
+                         argc == 7 ? strtoull(argv[6], NULL, 0) : 0);
     bool strict = argc >= 5 && !strcmp(argv[argc - 1], "--strict");
     if (strict)
         argc--;
@@ -261,6 +266,6 @@ int main(int argc, char **argv)
         return cmd_verify(argv[2], argv[3], argc == 5 ? argv[4] : NULL, strict);
     if (argc == 4 && !strcmp(argv[1], "dump"))
         return cmd_dump(argv[2], argv[3]);
-    fprintf(stderr, "usage: vhdwrite write IMAGE LOG SEED COUNT | verify IMAGE LOG [REF] | dump IMAGE OUT\n");
+    fprintf(stderr, "usage: vhdwrite write IMAGE LOG SEED COUNT [SPAN] | verify IMAGE LOG [REF] | dump IMAGE OUT\n");
     return 2;
 }

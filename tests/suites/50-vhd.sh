@@ -181,6 +181,47 @@ $W dump "$T/b.vhd" "$T/b.raw"
 $VHD create --parent "$T/b.vhd" --block-size 64K "$T/d.vhd" >/dev/null
 kill_loop kill9_differencing "$T/d.vhd" "$T/d.log" 20 cached "$T/b.raw"
 
+# ---- the same, deterministically: kill the writer before its 1st, 2nd, ...
+# every pwrite (strace fault injection), from the same starting image.
+every_write() { # name pristine-image writes span strict|cached [ref]
+    name=$1 img0=$2 count=$3 span=$4 mode=$5 ref=$6
+    strict=
+    [ "$mode" = strict ] && strict=--strict
+    cp "$img0" "$T/e.vhd"; rm -f "$T/e.log"
+    strace -f -qq -o "$T/e.trace" -e trace=pwrite64 $W write "$T/e.vhd" "$T/e.log" 77 "$count" "$span"
+    total=$(grep -c pwrite64 "$T/e.trace")
+    n=1
+    while [ $n -le "$total" ]; do
+        cp "$img0" "$T/e.vhd"; rm -f "$T/e.log"
+        strace -qq -o /dev/null -e trace=pwrite64 -e inject=pwrite64:error=EIO:signal=KILL:when=$n \
+            $W write "$T/e.vhd" "$T/e.log" 77 "$count" "$span" 2>/dev/null
+        if ! $VHD check "$T/e.vhd" >"$T/cout" 2>&1; then
+            fail "$name" "killed before pwrite $n of $total: $(head -1 "$T/cout")"; return
+        fi
+        if ! $W verify "$T/e.vhd" "$T/e.log" $ref $strict 2>"$T/verr"; then
+            fail "$name" "killed before pwrite $n of $total: $(head -1 "$T/verr")"; return
+        fi
+        n=$((n + 1))
+    done
+    if [ "$total" -lt 10 ]; then fail "$name" "only $total writes traced"; else pass "$name"; fi
+}
+if command -v strace >/dev/null 2>&1; then
+    rm -f "$T/p.vhd" "$T/pd.vhd"
+    $VHD create --size 8M --block-size 16K "$T/p.vhd" >/dev/null
+    every_write kill_before_every_pwrite_dynamic "$T/p.vhd" 15 0 strict
+    rm -f "$T/pb.vhd" "$T/pb.log" "$T/pb.raw"
+    $VHD create --size 4M --block-size 16K "$T/pb.vhd" >/dev/null
+    $W write "$T/pb.vhd" "$T/pb.log" 500 100
+    $W dump "$T/pb.vhd" "$T/pb.raw"
+    $VHD create --parent "$T/pb.vhd" --block-size 16K "$T/pd.vhd" >/dev/null
+    # 24 writes into the first 256 sectors (16 blocks): most land in blocks
+    # already allocated, and the flush after the 16th writes the batched
+    # bitmaps, so every step of both paths is a kill point.
+    every_write kill_before_every_pwrite_differencing "$T/pd.vhd" 24 256 cached "$T/pb.raw"
+else
+    echo "SKIP vhd.kill_before_every_pwrite: strace not installed (Debian package strace)"
+fi
+
 # The verifier must be able to fail: claim a write that never happened.
 cp "$T/d.log" "$T/bad.log"
 printf 'S 999\nW 999 5 100 4\nD\nF\n' >>"$T/bad.log"
