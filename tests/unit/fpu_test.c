@@ -1110,3 +1110,58 @@ TEST(fpu, random_states_and_encodings_are_safe)
         CHECK(rc == FPU_OK || rc == FPU_UD);
     }
 }
+
+/* Transcendentals against correctly rounded reference values (computed to
+ * 80 decimal digits offline), round to nearest: independent of the host. */
+TEST(fpu, transcendentals_are_correctly_rounded_on_reference_points)
+{
+    static const struct {
+        const char *name;
+        uint16_t xe; uint64_t xm;    /* operand (FPATAN: y, with x = 1) */
+        uint16_t re; uint64_t rm;    /* expected result */
+    } t[] = {
+        { "FSIN", 0x3fff, 0x8000000000000000ull, 0x3ffe, 0xd76aa47848677021ull },
+        { "FCOS", 0x3fff, 0x8000000000000000ull, 0x3ffe, 0x8a51407da8345c92ull },
+        { "FSIN", 0x3ffe, 0x8000000000000000ull, 0x3ffd, 0xf57743a2582f7f44ull },
+        { "FPTAN", 0x3ffe, 0x8000000000000000ull, 0x3ffe, 0x8bda7adf9a3a5219ull },
+        { "F2XM1", 0x3ffe, 0x8000000000000000ull, 0x3ffd, 0xd413cccfe7799211ull },
+        { "F2XM1", 0xbffd, 0x8000000000000000ull, 0xbffc, 0xa2ec0cd4a58a542full },
+        { "FYL2X", 0x4000, 0xc000000000000000ull, 0x3fff, 0xcae00d1cfdeb43d0ull },
+        { "FYL2X", 0x4002, 0xa000000000000000ull, 0x4000, 0xd49a784bcd1b8afeull },
+        { "FYL2XP1", 0x3ffc, 0x8000000000000000ull, 0x3ffc, 0xae00d1cfdeb43cfdull },
+        { "FPATAN", 0x3fff, 0x8000000000000000ull, 0x3ffe, 0xc90fdaa22168c235ull },
+        { "FPATAN", 0x3ffe, 0x8000000000000000ull, 0x3ffd, 0xed63382b0dda7b45ull },
+    };
+    static const struct { const char *name; uint8_t modrm; } enc[] = {
+        { "FSIN", 0xFE }, { "FCOS", 0xFF }, { "FPTAN", 0xF2 }, { "F2XM1", 0xF0 },
+        { "FYL2X", 0xF1 }, { "FYL2XP1", 0xF9 }, { "FPATAN", 0xF3 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        uint8_t modrm = 0;
+        for (size_t k = 0; k < sizeof enc / sizeof enc[0]; k++)
+            if (strcmp(enc[k].name, t[i].name) == 0)
+                modrm = enc[k].modrm;
+        Run r;
+        run_init(&r);
+        bool two = modrm == 0xF1 || modrm == 0xF9 || modrm == 0xF3;
+        Float80 x = { t[i].xm, t[i].xe }, one = { 1ull << 63, 0x3FFF };
+        if (two) {
+            /* FYL2X(P1): ST1 = y = 1, ST0 = x.  FPATAN: ST1 = y, ST0 = 1. */
+            bool patan = modrm == 0xF3;
+            memcpy(r.in, patan ? &x : &one, 10);
+            CHECK_EQ(exec(&r, 3, 0x28), FPU_OK);   /* FLD m80 */
+            memcpy(r.in, patan ? &one : &x, 10);
+        } else {
+            memcpy(r.in, &x, 10);
+        }
+        CHECK_EQ(exec(&r, 3, 0x28), FPU_OK);
+        CHECK_EQ(exec(&r, 1, modrm), FPU_OK);
+        unsigned at = modrm == 0xF2 ? (top(&r) + 1) & 7 : top(&r);   /* FPTAN pushed 1.0 */
+        Float80 v = r.f.st[at];
+        if (v.sign_exp != t[i].re || v.mant != t[i].rm)
+            test_fail(__FILE__, __LINE__, "%s #%zu: got %04x:%016llx want %04x:%016llx",
+                      t[i].name, i, v.sign_exp, (unsigned long long)v.mant, t[i].re,
+                      (unsigned long long)t[i].rm);
+        CHECK(r.f.sw & 0x20);   /* PE */
+    }
+}
