@@ -59,9 +59,13 @@ typedef struct PitChannel {
     uint16_t latch;
     uint16_t count_reg;    /* CR: as written (BCD digits when bcd) */
     uint32_t reload;       /* CR as a number of clocks, 1..65536 */
-    uint64_t load_ns;      /* virtual time the CE was loaded */
+    uint64_t load_ns;      /* virtual time the CE was loaded ... */
+    uint64_t tick_base;    /* ... and clocks after it the current count began */
     uint64_t frozen_ticks;
     uint64_t irq_events;   /* IRQ-0 events already signalled since load */
+    uint8_t pending;       /* modes 2/3: a new count waits for the cycle end */
+    uint32_t pending_reload;
+    uint64_t pending_tick; /* clocks after load_ns when it is loaded */
 } PitChannel;
 
 typedef struct PitRegs {
@@ -94,9 +98,23 @@ static uint64_t ticks_to_ns(uint64_t ticks)
 
 static int ch_mode(const PitChannel *c) { return c->mode > 5 ? c->mode - 4 : c->mode; }
 
+/* Clocks counted since the current count began (exact: re-basing adds
+ * whole clocks to tick_base instead of moving load_ns). */
+static uint64_t ch_ticks(const PitChannel *c, uint64_t now)
+{
+    uint64_t t = ticks_since(c->load_ns, now);
+    return t > c->tick_base ? t - c->tick_base : 0;
+}
+
+/* The virtual time `tick` clocks into the current count. */
+static uint64_t ch_tick_ns(const PitChannel *c, uint64_t tick)
+{
+    return c->load_ns + ticks_to_ns(c->tick_base + tick);
+}
+
 static uint64_t ch_elapsed(const PitChannel *c, uint64_t now)
 {
-    return c->frozen ? c->frozen_ticks : ticks_since(c->load_ns, now);
+    return c->frozen ? c->frozen_ticks : ch_ticks(c, now);
 }
 
 static unsigned bcd_to_bin(uint16_t v)
@@ -107,6 +125,26 @@ static unsigned bcd_to_bin(uint16_t v)
 static uint16_t bin_to_bcd(unsigned v)
 {
     return (uint16_t)((v % 10) | (v / 10 % 10) << 4 | (v / 100 % 10) << 8 | (v / 1000 % 10) << 12);
+}
+
+/* ------------------------------------------------------- deferred reload */
+
+/* Modes 2 and 3 take a count written while counting at the end of the
+ * current period (mode 2) or half-cycle (mode 3) (8254 datasheet, "Mode 2"
+ * and "Mode 3"); the channel is then re-based at that clock. */
+static void ch_apply_pending(PitChannel *c)
+{
+    c->tick_base += c->pending_tick;
+    c->reload = c->pending_reload;
+    c->irq_events = 0;
+    c->pending = 0;
+    c->null_count = 0;
+}
+
+static void ch_sync(PitChannel *c, uint64_t now)
+{
+    if (c->pending && c->counting && !c->frozen && ch_ticks(c, now) >= c->pending_tick)
+        ch_apply_pending(c);
 }
 
 /* ------------------------------------------------------- count and output */
@@ -149,11 +187,25 @@ static int ch_out(const PitChannel *c, uint64_t now)
     }
 }
 
+static void pit_irq_update(Pit *p, uint64_t now);
+
+/* Brings a channel's deferred reload up to date; channel 0 through its IRQ
+ * bookkeeping so that the event at the old cycle's end is not lost. */
+static void pit_sync(Pit *p, int n, uint64_t now)
+{
+    if (n == 0)
+        pit_irq_update(p, now);
+    else
+        ch_sync(&p->r.ch[n], now);
+}
+
 int pit_output(Pit *pit, int channel)
 {
     if (channel < 0 || channel > 2)
         return 0;
-    return ch_out(&pit->r.ch[channel], clock_now(pit->clk));
+    uint64_t now = clock_now(pit->clk);
+    pit_sync(pit, channel, now);
+    return ch_out(&pit->r.ch[channel], now);
 }
 
 /* -------------------------------------------------------------- IRQ 0 */
@@ -189,19 +241,29 @@ static void pit_irq_update(Pit *p, uint64_t now)
         timer_cancel(p->timer);
         return;
     }
-    uint64_t d = ticks_since(c->load_ns, now);
-    uint64_t due = ch0_event_tick(c, c->irq_events);
-    if (due != UINT64_MAX && d >= due) {
-        int periodic = ch_mode(c) == 2 || ch_mode(c) == 3;
-        c->irq_events = periodic ? d / c->reload : c->irq_events + 1;
-        irq_set(&p->irq0, 0);
-        irq_set(&p->irq0, 1);
+    uint64_t due;
+    for (;;) {
+        /* Events of the current count, up to a pending reload's clock. */
+        uint64_t d = ch_ticks(c, now);
+        uint64_t upto = c->pending && c->pending_tick < d ? c->pending_tick : d;
         due = ch0_event_tick(c, c->irq_events);
+        if (due != UINT64_MAX && upto >= due) {
+            int periodic = ch_mode(c) == 2 || ch_mode(c) == 3;
+            c->irq_events = periodic ? upto / c->reload : c->irq_events + 1;
+            irq_set(&p->irq0, 0);
+            irq_set(&p->irq0, 1);
+            due = ch0_event_tick(c, c->irq_events);
+        }
+        if (!c->pending || d < c->pending_tick)
+            break;
+        ch_apply_pending(c);
     }
+    if (c->pending && c->pending_tick < due)
+        due = c->pending_tick; /* wake up to switch counts */
     if (due == UINT64_MAX)
         timer_cancel(p->timer);
     else
-        timer_arm(p->timer, c->load_ns + ticks_to_ns(due));
+        timer_arm(p->timer, ch_tick_ns(c, due));
 }
 
 static void pit_timer_fired(void *opaque, uint64_t now)
@@ -218,7 +280,12 @@ static void ch_start(Pit *p, int n, uint64_t now)
     c->null_count = 0;
     c->frozen = 0;
     c->load_ns = now;
+    c->tick_base = 0;
     c->irq_events = 0;
+    if (c->pending) { /* a gate trigger loads the newest count */
+        c->reload = c->pending_reload;
+        c->pending = 0;
+    }
     if ((ch_mode(c) == 0 || ch_mode(c) == 4) && !c->gate) {
         c->frozen = 1;
         c->frozen_ticks = 0;
@@ -231,15 +298,31 @@ static void ch_start(Pit *p, int n, uint64_t now)
 static void ch_count_written(Pit *p, int n, uint16_t value)
 {
     PitChannel *c = &p->r.ch[n];
+    uint64_t now = clock_now(p->clk);
+    pit_sync(p, n, now);
     c->count_reg = value;
     unsigned v = c->bcd ? bcd_to_bin(value) : value;
-    c->reload = v ? v : (c->bcd ? 10000u : 65536u);
+    uint32_t reload = v ? v : (c->bcd ? 10000u : 65536u);
     c->null_count = 1;
     c->armed = 1;
-    /* Modes 1 and 5 wait for a gate trigger; the others load on the write. */
     int mode = ch_mode(c);
+    if ((mode == 2 || mode == 3) && c->counting && c->gate) {
+        if (!c->pending) {
+            uint64_t d = ch_ticks(c, now), k = d / c->reload;
+            uint64_t half = k * c->reload + (c->reload + 1) / 2;
+            c->pending_tick = (mode == 3 && d < half) ? half : (k + 1) * c->reload;
+        }
+        c->pending = 1;
+        c->pending_reload = reload;
+        if (n == 0)
+            pit_irq_update(p, now);
+        return;
+    }
+    c->reload = reload;
+    c->pending = 0;
+    /* Modes 1 and 5 wait for a gate trigger; the others load on the write. */
     if (mode != 1 && mode != 5)
-        ch_start(p, n, clock_now(p->clk));
+        ch_start(p, n, now);
 }
 
 static void ch_control(Pit *p, int n, uint8_t v)
@@ -247,7 +330,9 @@ static void ch_control(Pit *p, int n, uint8_t v)
     PitChannel *c = &p->r.ch[n];
     if (CW_RW(v) == RW_LATCH) {
         if (!c->latched) {
-            unsigned cnt = ch_count(c, clock_now(p->clk));
+            uint64_t now = clock_now(p->clk);
+            pit_sync(p, n, now);
+            unsigned cnt = ch_count(c, now);
             c->latch = c->bcd ? bin_to_bcd(cnt) : (uint16_t)cnt;
             c->latched = c->rw;
             c->latch_msb = c->rw == RW_MSB;
@@ -263,6 +348,7 @@ static void ch_control(Pit *p, int n, uint8_t v)
     c->counting = 0;
     c->frozen = 0;
     c->armed = 0;
+    c->pending = 0;
     c->null_count = 1;
     if (n == 0)
         pit_irq_update(p, clock_now(p->clk));
@@ -281,6 +367,7 @@ static void pit_readback(Pit *p, uint8_t v)
         if (!(v & (2u << n)))
             continue;
         PitChannel *c = &p->r.ch[n];
+        pit_sync(p, n, now);
         if (!(v & RB_NOT_STATUS) && !c->status_latched) {
             c->status = ch_status(c, now);
             c->status_latched = 1;
@@ -341,7 +428,9 @@ static uint8_t pit_data_read(Pit *p, int n)
             c->latched = 0;
         return b;
     }
-    unsigned cnt = ch_count(c, clock_now(p->clk));
+    uint64_t now = clock_now(p->clk);
+    pit_sync(p, n, now);
+    unsigned cnt = ch_count(c, now);
     uint16_t v = c->bcd ? bin_to_bcd(cnt) : (uint16_t)cnt;
     switch (c->rw) {
     case RW_MSB:
@@ -385,10 +474,11 @@ static void ch2_set_gate(Pit *p, int gate)
     uint64_t now = clock_now(p->clk);
     if (gate == c->gate)
         return;
+    pit_sync(p, 2, now);
     int mode = ch_mode(c);
     if (!gate) {
         if ((mode == 0 || mode == 4) && c->counting && !c->frozen) {
-            c->frozen_ticks = ticks_since(c->load_ns, now);
+            c->frozen_ticks = ch_ticks(c, now);
             c->frozen = 1;
         }
         c->gate = 0;
@@ -400,6 +490,7 @@ static void ch2_set_gate(Pit *p, int gate)
         c->frozen = 0;
         uint64_t back = ticks_to_ns(c->frozen_ticks);
         c->load_ns = back < now ? now - back : 0;
+        c->tick_base = 0;
     } else if (c->armed && mode != 0 && mode != 4) {
         /* Rising gate: triggers modes 1/5 and restarts modes 2/3. */
         ch_start(p, 2, now);
@@ -412,6 +503,7 @@ static uint32_t port61_read(void *dev, uint32_t offset, unsigned width)
     Pit *p = dev;
     uint64_t now = clock_now(p->clk);
     uint8_t v = p->r.port61 & P61_WRITABLE;
+    pit_sync(p, 2, now);
     if ((now / REFRESH_NS) & 1)
         v |= P61_REFRESH;
     if (ch_out(&p->r.ch[2], now))
@@ -461,6 +553,8 @@ static int pit_load(void *dev, StateStream *s)
         c->rw &= 3;
         if (c->reload == 0 || c->reload > 65536)
             c->reload = 65536;
+        if (c->pending_reload == 0 || c->pending_reload > 65536)
+            c->pending = 0;
     }
     pit_irq_update(p, clock_now(p->clk));
     return 0;

@@ -321,3 +321,52 @@ TEST(pit, latch_holds_until_read)
     CHECK_EQ(inb(f.bus, 0x42), 0x70);  /* channel 2 after its control word */
     pit_fix_done(&f);
 }
+
+TEST(pit, new_count_waits_for_cycle_end)
+{
+    PitFix f;
+    pit_fix_init(&f);
+    uint64_t t0 = clock_now(f.clk);
+    outb(f.bus, 0x43, 0x34);           /* mode 2, 1000 clocks */
+    outb(f.bus, 0x40, 1000 & 0xFF);
+    outb(f.bus, 0x40, 1000 >> 8);
+    int base = f.irqs.rises[0];
+    pit_goto(&f, t0, 300);
+    outb(f.bus, 0x40, 500 & 0xFF);     /* new count without a control word */
+    outb(f.bus, 0x40, 500 >> 8);
+    outb(f.bus, 0x43, 0xE2);
+    CHECK_EQ(inb(f.bus, 0x40) & 0x40, 0x40); /* null count until it loads */
+    CHECK_EQ(read16(f.bus, 0x40), 700);      /* the old cycle goes on */
+    pit_goto(&f, t0, 999);
+    CHECK_EQ(f.irqs.rises[0] - base, 0);
+    pit_goto(&f, t0, 1000);
+    CHECK_EQ(f.irqs.rises[0] - base, 1);
+    pit_goto(&f, t0, 1200);
+    CHECK_EQ(read16(f.bus, 0x40), 300);      /* now counting 500 */
+    outb(f.bus, 0x43, 0xE2);
+    CHECK_EQ(inb(f.bus, 0x40) & 0x40, 0x00);
+    pit_goto(&f, t0, 1499);
+    CHECK_EQ(f.irqs.rises[0] - base, 1);
+    pit_goto(&f, t0, 1500);
+    CHECK_EQ(f.irqs.rises[0] - base, 2);
+    pit_goto(&f, t0, 3000);
+    CHECK_EQ(f.irqs.rises[0] - base, 5);
+    /* Mode 3 on channel 2: the new count starts at the half-cycle end. */
+    outb(f.bus, 0x61, 0x01);
+    outb(f.bus, 0x43, 0xB6);
+    t0 = clock_now(f.clk);
+    outb(f.bus, 0x42, 100);
+    outb(f.bus, 0x42, 0);
+    pit_goto(&f, t0, 20);
+    outb(f.bus, 0x42, 40);
+    outb(f.bus, 0x42, 0);
+    pit_goto(&f, t0, 49);
+    CHECK_EQ(pit_output(f.pit, 2), 1);       /* first half of 100 unchanged */
+    pit_goto(&f, t0, 50 + 19);
+    CHECK_EQ(pit_output(f.pit, 2), 1);       /* new cycle of 40: high 20 */
+    pit_goto(&f, t0, 50 + 21);
+    CHECK_EQ(pit_output(f.pit, 2), 0);
+    pit_goto(&f, t0, 50 + 41);
+    CHECK_EQ(pit_output(f.pit, 2), 1);
+    pit_fix_done(&f);
+}
