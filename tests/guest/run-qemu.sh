@@ -17,6 +17,11 @@ fpu: TCG's FNSTENV does not mask exceptions afterwards and does not save the las
 debuggd: TCG does not implement DR7.GD general-detect faults
 v86vme: TCG does not implement CR4.VME interrupt redirection (INT n in V86 with IOPL<3 always #GPs)
 "
+# With BOCHS=1, tests Bochs 2.7 gets wrong (validated on QEMU instead):
+BOCHS_KNOWN="
+pvi: after STI faults with VIP=1 (PVI), Bochs raises a second #GP on the next instruction
+pcichip: Bochs has no QEMU fw_cfg device
+"
 if ! command -v qemu-system-i386 >/dev/null || ! command -v nasm >/dev/null; then
     echo "SKIP guest-qemu: qemu-system-i386 or nasm not installed"
     exit 0
@@ -81,7 +86,14 @@ for n in $names; do
     fi
     if [ -n "$BOCHS" ] && [ -z "$known" ]; then
         b=$(run_bochs "$bin" "$out/$n.bochs.log")
-        [ "$b" = PASS ] && echo "PASS guest-bochs.$n" || { echo "FAIL guest-bochs.$n: ${b:-no result}"; status=1; }
+        bknown=$(echo "$BOCHS_KNOWN" | grep "^$n:" | cut -d: -f2-)
+        if [ "$b" = PASS ]; then
+            echo "PASS guest-bochs.$n"
+        elif [ -n "$bknown" ]; then
+            echo "SKIP guest-bochs.$n: known Bochs inaccuracy:$bknown ($b)"
+        else
+            echo "FAIL guest-bochs.$n: ${b:-no result}"; status=1
+        fi
     fi
 done
 exit $status
