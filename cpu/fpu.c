@@ -7,6 +7,21 @@
  * fpu_trans.c.  Dispatch is table driven: one table for the memory forms
  * (indexed by opcode and ModRM.reg) and one for the register forms
  * (indexed by opcode and ModRM.reg, the handler reading ModRM.rm).
+ *
+ * Where the SDM is silent or says "undefined", behaviour follows a P6-family
+ * x87 as observed by tests/unit/fpu_test.c, which runs every instruction on
+ * the build machine's own x87 and compares bit for bit.  The less obvious
+ * findings, each marked "(host x87)" at its place in the code:
+ *  - an unmasked pre-computation exception (IE, DE, ZE) stops the
+ *    instruction: no result, no PE/UE/OE, C1 cleared; compares still set
+ *    C3/C2/C0 (or ZF/PF/CF) to the relation they found;
+ *  - an invalid operation hides DE; a zero divisor hides a denormal dividend;
+ *  - FLD m32/m64 still loads under an unmasked DE; FIST/FBSTP never raise DE;
+ *  - C1 is left alone by FNOP, FCMOVcc and FCOMI/FUCOMI(P);
+ *  - FCMOVcc with an empty operand writes the indefinite whatever the
+ *    condition; FSTP1 (D9 D8+i) with ST(0) empty just pops;
+ *  - FXTRACT, FPTAN and FSINCOS check for stack room before the operand;
+ *  - FPREM/FPREM1 on special operands clear C2 and C1 but keep C0/C3.
  */
 #include "cpu/fpu.h"
 
