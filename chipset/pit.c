@@ -60,10 +60,11 @@ typedef struct PitChannel {
     uint16_t count_reg;    /* CR: as written (BCD digits when bcd) */
     uint32_t reload;       /* CR as a number of clocks, 1..65536 */
     uint64_t load_ns;      /* virtual time the CE was loaded ... */
-    uint64_t tick_base;    /* ... and clocks after it the current count began */
+    int64_t tick_base;     /* ... and clocks after it the current count began */
     uint64_t frozen_ticks;
     uint64_t irq_events;   /* IRQ-0 events already signalled since load */
     uint8_t pending;       /* modes 2/3: a new count waits for the cycle end */
+    uint8_t pending_low;   /* mode 3: it loads at the end of a high half */
     uint32_t pending_reload;
     uint64_t pending_tick; /* clocks after load_ns when it is loaded */
 } PitChannel;
@@ -103,13 +104,15 @@ static int ch_mode(const PitChannel *c) { return c->mode > 5 ? c->mode - 4 : c->
 static uint64_t ch_ticks(const PitChannel *c, uint64_t now)
 {
     uint64_t t = ticks_since(c->load_ns, now);
-    return t > c->tick_base ? t - c->tick_base : 0;
+    int64_t d = (int64_t)t - c->tick_base;
+    return d > 0 ? (uint64_t)d : 0;
 }
 
 /* The virtual time `tick` clocks into the current count. */
 static uint64_t ch_tick_ns(const PitChannel *c, uint64_t tick)
 {
-    return c->load_ns + ticks_to_ns(c->tick_base + tick);
+    int64_t at = c->tick_base + (int64_t)tick;
+    return c->load_ns + ticks_to_ns(at > 0 ? (uint64_t)at : 0);
 }
 
 static uint64_t ch_elapsed(const PitChannel *c, uint64_t now)
@@ -134,7 +137,11 @@ static uint16_t bin_to_bcd(unsigned v)
  * and "Mode 3"); the channel is then re-based at that clock. */
 static void ch_apply_pending(PitChannel *c)
 {
-    c->tick_base += c->pending_tick;
+    c->tick_base += (int64_t)c->pending_tick;
+    /* Mode 3 switching at the end of a high half: OUT goes low and the new
+     * count starts with its low half. */
+    if (c->pending_low)
+        c->tick_base -= (int64_t)(c->pending_reload + 1) / 2;
     c->reload = c->pending_reload;
     c->irq_events = 0;
     c->pending = 0;
@@ -310,7 +317,8 @@ static void ch_count_written(Pit *p, int n, uint16_t value)
         if (!c->pending) {
             uint64_t d = ch_ticks(c, now), k = d / c->reload;
             uint64_t half = k * c->reload + (c->reload + 1) / 2;
-            c->pending_tick = (mode == 3 && d < half) ? half : (k + 1) * c->reload;
+            c->pending_low = mode == 3 && d < half;
+            c->pending_tick = c->pending_low ? half : (k + 1) * c->reload;
         }
         c->pending = 1;
         c->pending_reload = reload;

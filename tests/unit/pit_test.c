@@ -362,11 +362,15 @@ TEST(pit, new_count_waits_for_cycle_end)
     outb(f.bus, 0x42, 0);
     pit_goto(&f, t0, 49);
     CHECK_EQ(pit_output(f.pit, 2), 1);       /* first half of 100 unchanged */
+    pit_goto(&f, t0, 50);
+    CHECK_EQ(pit_output(f.pit, 2), 0);       /* then the low half of 40 ... */
     pit_goto(&f, t0, 50 + 19);
-    CHECK_EQ(pit_output(f.pit, 2), 1);       /* new cycle of 40: high 20 */
-    pit_goto(&f, t0, 50 + 21);
     CHECK_EQ(pit_output(f.pit, 2), 0);
-    pit_goto(&f, t0, 50 + 41);
+    pit_goto(&f, t0, 50 + 20);
+    CHECK_EQ(pit_output(f.pit, 2), 1);       /* ... and cycles of 40 */
+    pit_goto(&f, t0, 50 + 39);
     CHECK_EQ(pit_output(f.pit, 2), 1);
+    pit_goto(&f, t0, 50 + 40);
+    CHECK_EQ(pit_output(f.pit, 2), 0);
     pit_fix_done(&f);
 }
