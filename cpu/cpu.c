@@ -175,6 +175,8 @@ void cpu_write_cr0(Cpu *c, uint32_t v)
         tlb_flush(c);
     if ((old ^ v) & CR0_PE)
         segs_refresh(c);
+    if ((old ^ v) & CR0_AM)
+        cpu_update_tlb_sel(c);
     c->brk = 1;
 }
 
@@ -594,6 +596,8 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
         Block *b = next_block(c);
         if (unlikely(debug_active(c)))
             run_step(c, b);
+        else if (unlikely(c->shadow && (c->intr_line || c->nmi_pending)))
+            run_block(c, b, c->icount + 1); /* the shadowed instruction, then the interrupt */
         else
             run_block(c, b, limit);
     }

@@ -181,6 +181,8 @@ struct Cpu {
     uint64_t icount;
 
     TlbEntry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE];
+    TlbEntry tlb_none[TLB_SIZE];  /* never hits: alignment checking is on */
+    bool ac_check;                /* CR0.AM && EFLAGS.AC && CPL 3 */
 
     /* system state */
     uint32_t cr0, cr2, cr3, cr4;

@@ -152,6 +152,8 @@ void cpu_set_eflags(Cpu *c, uint32_t v, uint32_t mask)
     uint32_t old = c->eflags;
     c->eflags = ((old & ~mask) | (v & mask)) | 2u;
     c->eflags &= ~(1u << 3 | 1u << 5 | 1u << 15);
-    if ((old ^ c->eflags) & (FL_VM | FL_TF | FL_IF | FL_RF))
+    if ((old ^ c->eflags) & (FL_VM | FL_TF | FL_IF | FL_RF | FL_AC))
         c->brk = 1;
+    if ((old ^ c->eflags) & FL_AC)
+        cpu_update_tlb_sel(c);
 }

@@ -82,6 +82,8 @@ uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user)
 void tlb_flush(Cpu *c)
 {
     c->chain_gen++;
+    for (unsigned k = 0; k < TLB_SIZE; k++)
+        c->tlb_none[k].tag = TLB_INVALID;
     for (int u = 0; u < 2; u++)
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             c->tlb_r[u][k].tag = TLB_INVALID;
@@ -111,11 +113,15 @@ void tlb_flush_page(Cpu *c, uint32_t lin)
     }
 }
 
+/* Picks the TLB pair for the current privilege.  With alignment checking
+ * active (SDM Vol. 3A 6.15: CR0.AM, EFLAGS.AC, CPL 3) every data access must
+ * reach the slow path, so an always-missing TLB is used instead. */
 void cpu_update_tlb_sel(Cpu *c)
 {
     int u = c->cpl == 3;
-    c->tlbr = c->tlb_r[u];
-    c->tlbw = c->tlb_w[u];
+    c->ac_check = u && (c->cr0 & CR0_AM) && (c->eflags & FL_AC) && c->model->isa >= ISA_486;
+    c->tlbr = c->ac_check ? c->tlb_none : c->tlb_r[u];
+    c->tlbw = c->ac_check ? c->tlb_none : c->tlb_w[u];
 }
 
 /* Drops write entries pointing at physical page `pp` (it now holds code). */
@@ -240,9 +246,16 @@ void mem_probe_write(Cpu *c, int seg, uint32_t off, unsigned n)
         mmu_translate(c, (lin | 0xFFF) + 1, true, user);
 }
 
+static void align_check(Cpu *c, uint32_t lin, unsigned n)
+{
+    if (c->ac_check && (lin & (n - 1)))
+        cpu_raise(c, EXC_AC, 0);
+}
+
 uint64_t mem_rd_slow(Cpu *c, int seg, uint32_t off, unsigned n)
 {
     mem_probe_read(c, seg, off, n);
+    align_check(c, c->seg[seg].base + off, n);
     if (c->data_bp)
         debug_check_data(c, c->seg[seg].base + off, n, false);
     return lin_rd(c, c->seg[seg].base + off, n, c->cpl == 3);
@@ -283,6 +296,7 @@ void mem_wr_slow(Cpu *c, int seg, uint32_t off, unsigned n, uint64_t v)
     const SegCache *s = &c->seg[seg];
     if (off < s->wlo || (uint64_t)off + n - 1 > s->whi)
         seg_fault(c, seg);
+    align_check(c, s->base + off, n);
     if (c->data_bp)
         debug_check_data(c, s->base + off, n, true);
     lin_wr(c, s->base + off, n, v, c->cpl == 3);

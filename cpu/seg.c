@@ -707,6 +707,7 @@ static void deliver_real(Cpu *c, int vec, uint32_t ret)
     stk_push(c, &s, 2, ret);
     stk_commit(c, &s);
     c->eflags &= ~(FL_IF | FL_TF | FL_AC | FL_RF);
+    cpu_update_tlb_sel(c);
     seg_load_real(c, SEG_CS, (uint16_t)(ent >> 16));
     c->eip = c->next_eip = ent & 0xFFFF;
 }
@@ -831,6 +832,7 @@ void cpu_deliver(Cpu *c, int vec, int err, bool soft, uint32_t ret)
     c->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
     if (!(type & 1))
         c->eflags &= ~FL_IF;
+    cpu_update_tlb_sel(c);
     c->eip = c->next_eip = toff;
     c->brk = 1;
 }
@@ -961,6 +963,7 @@ void task_switch(Cpu *c, uint16_t sel, const uint32_t desc[2], int source, int e
         nfl |= FL_NT;
     c->cc_op = CC_EAGER;
     c->eflags = (nfl & 0x3F7FD7u) | 2;
+    cpu_update_tlb_sel(c);
     if (!n32)
         c->eflags &= 0xFFFF;
     for (int r = 0; r < 8; r++) {
