@@ -162,11 +162,7 @@ static bool disk_looks_vhd(const char *path)
 
 BlockDev *disk_open(const char *path, unsigned flags, char *err, size_t errlen)
 {
-    if (!(flags & DISK_OPEN_CDROM) && disk_looks_vhd(path)) {
-        BlockDev *bd = vhd_open_blockdev(path, flags, NULL, err, errlen);
-        if (!bd && err && errlen && !strchr(err, ':'))
-            vhd_set_err(err, errlen, "%s: not a valid VHD image", path);
-        return bd;
-    }
+    if (!(flags & DISK_OPEN_CDROM) && disk_looks_vhd(path))
+        return vhd_open_blockdev(path, flags, NULL, err, errlen);
     return disk_open_raw(path, flags, err, errlen);
 }
