@@ -872,8 +872,13 @@ static bool vhd_load_dynamic(Vhd *v, unsigned flags, const char *override, VhdLo
     if (!vhd_header_sane(v, log, limit) || !vhd_load_bat(v, log))
         return false;
     vhd_check_layout(v, log, limit);
-    if ((flags & VHD_LOAD_CHECK) && log->defects == before) /* blocks are in bounds */
+    if ((flags & VHD_LOAD_CHECK) && log->defects == before) { /* blocks are in bounds */
         vhd_check_bitmaps(v, log);
+        if (limit > v->next_alloc)
+            vhd_note(log, false, v->path, "%llu bytes before the footer belong to no block "
+                     "(left by an interrupted write; the next new block reuses them)",
+                     (unsigned long long)(limit - v->next_alloc));
+    }
     if (v->footer.disk_type == VHD_TYPE_DIFF)
         vhd_load_parent(v, flags, override, log, depth);
     return true;
