@@ -7,7 +7,6 @@
  * "VGA/SVGA Video Programming" (graphics controller data path), Bochs vbe.h
  * and QEMU docs/specs/standard-vga.rst (DISPI registers).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,17 +16,6 @@
 /* Small helpers                                                            */
 /* ------------------------------------------------------------------------ */
 static bool vga_color_io(const Vga *vga) { return vga->r.misc & 0x01; }
-
-void vga_mark_dirty(Vga *vga, uint32_t offset, uint32_t len)
-{
-    if (!len || offset >= vga->vram_size)
-        return;
-    uint32_t end = offset + len - 1;
-    if (end >= vga->vram_size)
-        end = vga->vram_size - 1;
-    for (uint32_t p = offset >> 12; p <= end >> 12; p++)
-        vga->dirty[p] = 1;
-}
 
 bool vga_vbe_enabled(const Vga *vga) { return vga->r.vbe[VBE_ENABLE] & VBE_ENABLED; }
 

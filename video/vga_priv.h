@@ -71,6 +71,5 @@ struct Vga {
 bool vga_vbe_enabled(const Vga *vga);
 unsigned vga_vbe_bytes_per_pixel(const Vga *vga);
 uint32_t vga_vbe_line_bytes(const Vga *vga);
-void vga_mark_dirty(Vga *vga, uint32_t offset, uint32_t len);
 
 #endif
