@@ -953,3 +953,41 @@ TEST(vhd, legacy_511_byte_footer)
     CHECK_EQ(vt_tool("check", dy, NULL, NULL), 0);
     free(ref);
 }
+
+/* Dynamic disks from other tools may mark only written sectors in a block's
+ * bitmap: unmarked sectors read as zeros and get marked when written. */
+TEST(vhd, dynamic_partial_bitmap_from_other_tools)
+{
+    const char *p = vt_path("pbm.vhd");
+    vt_create(p, VHD_TYPE_DYNAMIC, 2u << 20, 0, NULL);
+    BlockDev *bd = vt_open(p, 0);
+    if (!bd)
+        return;
+    uint8_t s[512], r[512];
+    memset(s, 0x77, sizeof s);
+    for (uint64_t lba = 0; lba < 16; lba++)
+        CHECK_EQ(bd->write(bd, lba, s, 1), 0);
+    uint64_t bm_at = (uint64_t)((Vhd *)bd->priv)->bat[0] * 512;
+    disk_close(bd);
+    uint8_t bits[2] = {0xF0, 0x00}; /* only sectors 0-3 present */
+    vt_patch(p, bm_at, bits, 2);
+    bd = vt_open(p, 0);
+    if (!bd)
+        return;
+    CHECK_EQ(bd->read(bd, 3, r, 1), 0);
+    CHECK(memcmp(r, s, 512) == 0);
+    CHECK_EQ(bd->read(bd, 4, r, 1), 0);
+    CHECK(vhd_all_zero(r, 512)); /* stale data behind a clear bit is not shown */
+    CHECK_EQ(bd->write(bd, 9, s, 1), 0);
+    CHECK_EQ(bd->read(bd, 9, r, 1), 0);
+    CHECK(memcmp(r, s, 512) == 0);
+    disk_close(bd);
+    bd = vt_open(p, DISK_OPEN_READONLY);
+    if (bd) {
+        CHECK_EQ(bd->read(bd, 9, r, 1), 0);
+        CHECK(memcmp(r, s, 512) == 0);
+        CHECK_EQ(bd->read(bd, 8, r, 1), 0);
+        CHECK(vhd_all_zero(r, 512));
+        disk_close(bd);
+    }
+}
