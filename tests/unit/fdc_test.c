@@ -548,3 +548,31 @@ TEST(fdc, terminal_count_mid_sector_and_head_mismatch)
     CHECK_EQ(r[1], 0x04);
     ffix_done(&f);
 }
+
+TEST(fdc, implied_seek_and_single_sided_media)
+{
+    FdcFix f;
+    ffix_init(&f, fi_new(163840, false), NULL); /* 160K: 40 tracks, 1 side, 8 sectors */
+    fdc_enable(&f);
+    outb(f.bus, DIR, 0x02);
+    uint8_t conf[4] = {0x13, 0x00, 0x60, 0x00}; /* EIS: implied seek */
+    fdc_cmd(f.bus, conf, 4);
+    dma2_setup(f.bus, 0x10000, 512, 0x46);
+    rw_cmd(f.bus, 0x46, 0x00, 12, 0, 8, 8); /* the head is on track 0 */
+    uint8_t r[7];
+    fdc_results(f.bus, r, 7);
+    CHECK_EQ(r[0], 0x00); /* TC at the EOT sector: normal termination */
+    CHECK_EQ(r[3], 13);
+    CHECK_EQ(r[5], 1);
+    CHECK(sector_is(bus_ram(f.bus) + 0x10000, 12 * 8 + 7));
+    fdc_cmd(f.bus, (uint8_t[]){0x0E}, 1);
+    uint8_t d[10];
+    fdc_results(f.bus, d, 10);
+    CHECK_EQ(d[0], 12); /* the implied seek moved the head */
+    /* side 1 of a single-sided disk has no address marks */
+    fdc_cmd(f.bus, (uint8_t[]){0x4A, 0x04}, 2);
+    fdc_results(f.bus, r, 7);
+    CHECK_EQ(r[0], 0x44);
+    CHECK_EQ(r[1], 0x01);
+    ffix_done(&f);
+}
