@@ -293,6 +293,8 @@ static int run_vm(Cli *cli)
     int status = EXIT_OK;
     if (ui_run(board, &ui, &status) != 0)
         status = EXIT_START;
+    if (!cli->run.headless && board_has_undo_prompt(board))
+        board_set_undo_choice(board, ui_ask_undo(cfg.name));
     board_destroy(board);
     return status;
 }

@@ -65,6 +65,8 @@ struct Board {
     bool serial_stdin; /* a stdio serial port reads the host's stdin */
     uint64_t icount_base; /* deterministic clock: instructions before time 0 */
     bool in_cpu;          /* inside accel->run (a device is being driven by the guest) */
+    char undo_path[CFG_IDE_DRIVES][CFG_PATH_MAX]; /* undo disks in use */
+    int undo_choice;      /* what `undo = yes` drives do at exit (UNDO_KEEP default) */
 };
 
 static void board_add(Board *b, const DeviceClass *cls, void *dev)
@@ -319,11 +321,56 @@ static int board_open_disks(Board *b, VsxError *err)
         unsigned flags = d->readonly ? DISK_OPEN_READONLY : 0;
         if (d->type == DRIVE_CDROM)
             flags |= DISK_OPEN_CDROM | DISK_OPEN_READONLY;
-        b->ide[i] = disk_open(d->image, flags, msg, sizeof msg);
+        if (d->undo != UNDO_NO) {
+            /* Undo disk: guest writes go to a differencing VHD beside the image. */
+            char *u = b->undo_path[i];
+            if (d->undo_file[0])
+                snprintf(u, CFG_PATH_MAX, "%s", d->undo_file);
+            else
+                snprintf(u, CFG_PATH_MAX, "%.*s.undo.vhd", CFG_PATH_MAX - 10, d->image);
+            b->ide[i] = disk_open_undo(d->image, u, flags, msg, sizeof msg);
+            if (!b->ide[i])
+                u[0] = 0;
+        } else {
+            b->ide[i] = disk_open(d->image, flags, msg, sizeof msg);
+        }
         if (!b->ide[i])
             return vsx_errorf(err, "[%s] image: %s", config_drive_name(i), msg);
     }
     return 0;
+}
+
+void board_set_undo_choice(Board *b, int choice) { b->undo_choice = choice; }
+
+bool board_has_undo_prompt(const Board *b)
+{
+    for (int i = 0; i < CFG_IDE_DRIVES; i++)
+        if (b->undo_path[i][0] && b->cfg.ide[i].undo == UNDO_ASK)
+            return true;
+    return false;
+}
+
+/* At exit, after the drives are closed: each undo disk is dropped, merged
+ * into its base, or kept for next time, as configured. */
+static void board_finish_undo(Board *b)
+{
+    for (int i = 0; i < CFG_IDE_DRIVES; i++) {
+        const char *u = b->undo_path[i];
+        if (!u[0])
+            continue;
+        int what = b->cfg.ide[i].undo == UNDO_ASK ? b->undo_choice : b->cfg.ide[i].undo;
+        char msg[512];
+        if (what == UNDO_COMMIT && vhd_commit(u, msg, sizeof msg) != 0) {
+            fprintf(stderr, "vsx: [%s] undo disk not committed, kept as %s: %s\n", config_drive_name(i), u, msg);
+            continue;
+        }
+        if (what == UNDO_COMMIT || what == UNDO_DISCARD) {
+            if (unlink(u) != 0)
+                fprintf(stderr, "vsx: cannot remove the undo disk %s: %s\n", u, strerror(errno));
+        } else {
+            fprintf(stderr, "vsx: [%s] guest changes kept in the undo disk %s\n", config_drive_name(i), u);
+        }
+    }
 }
 
 /* ------------------------------------------------------------ host files */
@@ -480,6 +527,7 @@ Board *board_create(const VmConfig *cfg, const RunOptions *run, const AccelOps *
     }
     b->cfg = *cfg;
     b->accel = accel;
+    b->undo_choice = UNDO_KEEP;
     b->clk = clock_create(cfg->deterministic ? CLOCK_VIRTUAL : CLOCK_HOST);
     b->bus = bus_create(cfg->memory, err);
     if (!b->clk || !b->bus)
@@ -528,6 +576,7 @@ void board_destroy(Board *b)
         disk_close(b->floppy[i]);
     for (int i = 0; i < CFG_IDE_DRIVES; i++)
         disk_close(b->ide[i]);
+    board_finish_undo(b);
     for (int i = 0; i < CFG_SERIALS; i++)
         close_output(b->serial_out[i]);
     close_output(b->debugcon);

@@ -352,5 +352,10 @@ void board_mouse_event(Board *b, int dx, int dy, int dz, unsigned buttons);
 void board_serial_input(Board *b, int port, const uint8_t *data, size_t len);
 /* Pause/resume virtual time (the UI's pause key). */
 void board_pause(Board *b, bool paused);
+/* Undo disks configured `undo = yes` ask at exit: true when there is one.
+ * The answer (UNDO_DISCARD, UNDO_COMMIT or UNDO_KEEP from config.h; KEEP
+ * when nobody answers) is applied by board_destroy. */
+bool board_has_undo_prompt(const Board *b);
+void board_set_undo_choice(Board *b, int choice);
 
 #endif

@@ -55,6 +55,10 @@ int ui_run(Board *b, const UiOptions *opt, int *exit_status);
 /* SDL_ShowSimpleMessageBox when a display is available, else nothing. */
 void ui_error_box(const char *title, const char *text);
 
+/* Asks what to do with undo disks at exit (Commit / Discard / Keep); returns
+ * UNDO_COMMIT, UNDO_DISCARD or UNDO_KEEP (config.h).  KEEP without a display. */
+int ui_ask_undo(const char *vm_name);
+
 /* Writes the frame as an 8-bit RGB PNG.  0 or -1 with a message in err. */
 int ui_write_png(const char *path, const VgaFrame *frame, char *err, size_t errlen);
 
