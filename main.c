@@ -11,6 +11,7 @@
 #include "chipset/config.h"
 #include "cpu/cpu.h"
 #include "disk/disk.h"
+#include "svm/svm.h"
 #include "ui/ui.h"
 
 #define VSX_VERSION "0.1.0"
@@ -66,42 +67,6 @@ static const char default_vm_ini[] =
     "[floppy0]\n"
     "image = builtin:welcome\n"
     "readonly = yes\n";
-
-/* ------------------------------------------------- the interpreter backend */
-
-static void *interp_create(Bus *bus, Clock *clk, const char *model, VsxError *err)
-{
-    return cpu_create(bus, clk, model, err);
-}
-static void interp_destroy(void *cpu) { cpu_destroy(cpu); }
-static void interp_reset(void *cpu) { cpu_reset(cpu); }
-static AccelExit interp_run(void *cpu, uint64_t max_insns, uint64_t *executed)
-{
-    switch (cpu_run(cpu, max_insns, executed)) {
-    case CPU_EXIT_HLT: return ACCEL_EXIT_HLT;
-    case CPU_EXIT_STOP: return ACCEL_EXIT_STOP;
-    case CPU_EXIT_SHUTDOWN: return ACCEL_EXIT_SHUTDOWN;
-    default: return ACCEL_EXIT_BUDGET;
-    }
-}
-static void interp_save(void *cpu, StateStream *s) { cpu_save(cpu, s); }
-static int interp_load(void *cpu, StateStream *s) { return cpu_load(cpu, s); }
-static uint64_t interp_icount(void *cpu) { return cpu_icount(cpu); }
-
-static const AccelOps interp_accel = {
-    "interp", interp_create, interp_destroy, interp_reset, interp_run, interp_save, interp_load, interp_icount,
-};
-
-/* accel = auto | kvm | interp.  The KVM backend is not part of this build yet. */
-static const AccelOps *choose_accel(const VmConfig *cfg, VsxError *err)
-{
-    if (cfg->accel == ACCEL_KVM) {
-        vsx_errorf(err, "%s: [vm] accel: kvm was requested, but this vsx has no KVM backend yet; "
-                        "use accel = auto or interp", cfg->file);
-        return NULL;
-    }
-    return &interp_accel;
-}
 
 /* ---------------------------------------------------------- command line */
 
@@ -263,14 +228,14 @@ static int run_vm(Cli *cli)
         report_error(err.msg, windowed);
         return EXIT_CONFIG;
     }
-    if (cli->check_only) {
-        config_print(&cfg, stdout);
-        return EXIT_OK;
-    }
-    const AccelOps *accel = choose_accel(&cfg, &err);
+    const AccelOps *accel = accel_select(cfg.accel, cfg.file, &err);
     if (!accel) {
         report_error(err.msg, windowed);
         return EXIT_CONFIG;
+    }
+    if (cli->check_only) {
+        config_print(&cfg, stdout);
+        return EXIT_OK;
     }
     Board *board = board_create(&cfg, &cli->run, accel, &err);
     if (!board) {

@@ -65,3 +65,8 @@ check override_memory grep -q 'memory *= 64M' "$t/out"
 check override_checked [ $rc -eq 1 ]
 "$VSX" run --no-such-option > "$t/out" 2>&1; rc=$?
 check unknown_option_exit_1 [ $rc -eq 1 ]
+
+# accel = kvm without a KVM backend fails clearly (exit 1), naming the key.
+"$VSX" check "$t/moved/vm.ini" --accel kvm > "$t/out" 2>&1; rc=$?
+check accel_kvm_refused [ $rc -eq 1 ]
+check accel_kvm_named grep -q "\[vm\] accel: kvm was requested" "$t/out"
