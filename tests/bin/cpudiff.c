@@ -11,6 +11,9 @@
  * the flags the SDM defines for that instruction (and count) must agree.
  * Only register forms are used, and only encodings that mean the same thing
  * in 64-bit and 32-bit mode (no 0x40-0x4F INC/DEC, which are REX there).
+ * Every form runs twice in the core: in 32-bit code, and (NAME/cs16) in a
+ * 16-bit code segment with the operand-size prefix toggled, which must mean
+ * the same operation.
  *
  * Then each flag-producing instruction is followed by SETcc CL for all 16
  * conditions (run as two instructions in the core), which checks the flags
@@ -209,8 +212,11 @@ static void host_run(Host *h, const uint8_t *insn, int len, State *s)
 /* ----------------------------------------------------------------- guest */
 enum { CODE_ADDR = 0x10000 };
 
-static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, State *s, CpuExit *why,
-                      uint64_t *rip)
+/* Runs `ninsn` instructions at CODE_ADDR in flat 32-bit protected mode, or
+ * with code16 in a 16-bit code segment based at CODE_ADDR (IP 0); *rip gets
+ * the offset reached, relative to CODE_ADDR. */
+static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, bool code16, State *s,
+                      CpuExit *why, uint64_t *rip)
 {
     CpuRegs r;
     bus_dma_write(m->bus, CODE_ADDR, insn, (size_t)len);
@@ -223,6 +229,10 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, St
     r.gpr[REG_SP] = 0x8000;
     r.rflags = (s->flags & ARITH) | 2;
     r.rip = CODE_ADDR;
+    if (code16) {
+        cm_seg(&r.seg[SEG_CS], 0x18, CODE_ADDR, 0xFFFF, SEGF_CODE16);
+        r.rip = 0;
+    }
     r.halted = false;
     cpu_set_regs(m->cpu, &r);
     uint64_t n = 0;
@@ -231,7 +241,20 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, St
     s->eax = (uint32_t)r.gpr[REG_AX], s->ecx = (uint32_t)r.gpr[REG_CX];
     s->edx = (uint32_t)r.gpr[REG_DX], s->ebx = (uint32_t)r.gpr[REG_BX];
     s->flags = r.rflags;
-    *rip = r.rip;
+    *rip = code16 ? r.rip : r.rip - CODE_ADDR;
+}
+
+/* The same operation in a 16-bit code segment: toggle the operand-size
+ * prefix (add 0x66 to a 32-bit form, drop it from a 16-bit one). */
+static int to_code16(const uint8_t *in, int len, uint8_t *out)
+{
+    if (len > 0 && in[0] == 0x66) {
+        memcpy(out, in + 1, (size_t)len - 1);
+        return len - 1;
+    }
+    out[0] = 0x66;
+    memcpy(out + 1, in, (size_t)len);
+    return len + 1;
 }
 
 /* ------------------------------------------------------------- operands */
@@ -364,6 +387,52 @@ static void fmt_state(char *buf, size_t n, const State *s)
              (unsigned)(s->flags & ARITH));
 }
 
+/* One form: per_form random cases, host vs core; prints PASS/FAIL, returns
+ * 1 on failure. */
+static int run_form(CpuMachine *m, Host *host, const Form *f, const char *name, bool code16, int per_form,
+                    int verbose)
+{
+    int pass = 0;
+    char first[512] = "";
+    for (int k = 0; k < per_form; k++) {
+        uint8_t insn[16], ginsn[17];
+        State in, host_s, guest_s;
+        make_case(f, insn, &in);
+        int glen = code16 ? to_code16(insn, f->len, ginsn) : f->len;
+        if (!code16)
+            memcpy(ginsn, insn, (size_t)f->len);
+        host_s = guest_s = in;
+        host_run(host, insn, f->len, &host_s);
+        CpuExit why;
+        uint64_t rip;
+        guest_run(m, ginsn, glen, 1, code16, &guest_s, &why, &rip);
+        uint32_t mask = defined_flags(f, insn, &in);
+        bool ok = host_s.eax == guest_s.eax && host_s.ecx == guest_s.ecx && host_s.edx == guest_s.edx &&
+                  host_s.ebx == guest_s.ebx && !((host_s.flags ^ guest_s.flags) & mask) && rip == (uint64_t)glen;
+        if (ok) {
+            pass++;
+        } else if (!first[0] || verbose) {
+            char a[128], b[128], c[128], hex[40] = "";
+            fmt_state(a, sizeof a, &in);
+            fmt_state(b, sizeof b, &host_s);
+            fmt_state(c, sizeof c, &guest_s);
+            for (int i = 0; i < glen; i++)
+                snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", ginsn[i]);
+            snprintf(first, sizeof first,
+                     "bytes %s%s; in: %s; host: %s; vsx: %s (eip %+lld, exit %d); compared flags %03x", hex,
+                     code16 ? " (16-bit code)" : "", a, b, c, (long long)rip, (int)why, mask);
+            if (verbose)
+                printf("# %s: %s\n", name, first);
+        }
+    }
+    if (pass == per_form) {
+        printf("PASS cpudiff.%s: %d/%d\n", name, pass, per_form);
+        return 0;
+    }
+    printf("FAIL cpudiff.%s: %d/%d (first mismatch: %s)\n", name, pass, per_form, first);
+    return 1;
+}
+
 /* ---- flag consumers: an arithmetic instruction followed by SETcc CL, for
  * all 16 conditions (Intel SDM Vol. 1 Appendix B, condition codes).  This
  * checks that the flags the first instruction leaves -- computed lazily by
@@ -419,13 +488,13 @@ static int run_chains(CpuMachine *m, Host *host, int per_chain, const char *filt
                 host_run(host, insn, len, &host_s);
                 CpuExit why;
                 uint64_t rip;
-                guest_run(m, insn, len, 2, &guest_s, &why, &rip);
+                guest_run(m, insn, len, 2, false, &guest_s, &why, &rip);
                 uint32_t mask = defined_flags(f, insn, &in);
                 bool cl_defined = (cc_reads[cc] & mask) == cc_reads[cc];
                 bool ok = host_s.eax == guest_s.eax && host_s.edx == guest_s.edx && host_s.ebx == guest_s.ebx &&
                           (host_s.ecx & ~0xFFu) == (guest_s.ecx & ~0xFFu) &&
                           (!cl_defined || (host_s.ecx & 0xFF) == (guest_s.ecx & 0xFF)) &&
-                          !((host_s.flags ^ guest_s.flags) & mask) && rip == CODE_ADDR + (uint64_t)len;
+                          !((host_s.flags ^ guest_s.flags) & mask) && rip == (uint64_t)len;
                 total++;
                 if (ok) {
                     pass++;
@@ -438,7 +507,7 @@ static int run_chains(CpuMachine *m, Host *host, int per_chain, const char *filt
                         snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", insn[i]);
                     snprintf(first, sizeof first,
                              "bytes %s; in: %s; host: %s; vsx: %s (eip %+lld, exit %d); compared flags %03x%s",
-                             hex, a, b, c, (long long)(rip - CODE_ADDR), (int)why, mask,
+                             hex, a, b, c, (long long)rip, (int)why, mask,
                              cl_defined ? ", CL" : "");
                 }
             }
@@ -485,46 +554,13 @@ int main(int argc, char **argv)
     }
     int failed_forms = 0, total = 0;
     for (size_t fi = 0; fi < NFORMS; fi++) {
-        const Form *f = &forms[fi];
-        if (filter && !strstr(f->name, filter))
-            continue;
-        int pass = 0;
-        char first[512] = "";
-        for (int k = 0; k < per_form; k++) {
-            uint8_t insn[16];
-            State in, host_s, guest_s;
-            make_case(f, insn, &in);
-            host_s = guest_s = in;
-            host_run(&host, insn, f->len, &host_s);
-            CpuExit why;
-            uint64_t rip;
-            guest_run(&m, insn, f->len, 1, &guest_s, &why, &rip);
-            uint32_t mask = defined_flags(f, insn, &in);
-            bool ok = host_s.eax == guest_s.eax && host_s.ecx == guest_s.ecx && host_s.edx == guest_s.edx &&
-                      host_s.ebx == guest_s.ebx && !((host_s.flags ^ guest_s.flags) & mask) &&
-                      rip == CODE_ADDR + (uint64_t)f->len;
-            if (ok) {
-                pass++;
-            } else if (!first[0] || verbose) {
-                char a[128], b[128], c[128], hex[40] = "";
-                fmt_state(a, sizeof a, &in);
-                fmt_state(b, sizeof b, &host_s);
-                fmt_state(c, sizeof c, &guest_s);
-                for (int i = 0; i < f->len; i++)
-                    snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", insn[i]);
-                snprintf(first, sizeof first,
-                         "bytes %s; in: %s; host: %s; vsx: %s (eip %+lld, exit %d); compared flags %03x",
-                         hex, a, b, c, (long long)(rip - CODE_ADDR), (int)why, mask);
-                if (verbose)
-                    printf("# %s: %s\n", f->name, first);
-            }
-        }
-        total += per_form;
-        if (pass == per_form) {
-            printf("PASS cpudiff.%s: %d/%d\n", f->name, pass, per_form);
-        } else {
-            printf("FAIL cpudiff.%s: %d/%d (first mismatch: %s)\n", f->name, pass, per_form, first);
-            failed_forms++;
+        for (int code16 = 0; code16 < 2; code16++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s", forms[fi].name, code16 ? "/cs16" : "");
+            if (filter && !strstr(name, filter))
+                continue;
+            failed_forms += run_form(&m, &host, &forms[fi], name, code16, per_form, verbose);
+            total += per_form;
         }
     }
     int per_chain = per_form / 8 > 0 ? per_form / 8 : 1;
