@@ -11,6 +11,7 @@
  *   Ctrl+Alt+Q        quit (powers the VM off, like closing the window)
  */
 #include <SDL.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,8 +134,19 @@ static void window_icon(SDL_Window *win)
     SDL_FreeSurface(s);
 }
 
+/* X11 titles go out as UTF-8 only when the character type locale can
+ * encode it ("vsx — NAME"); the C locale cannot, so prefer the user's and
+ * fall back to C.UTF-8.  Only LC_CTYPE: numbers keep their format. */
+static void utf8_ctype(void)
+{
+    const char *l = setlocale(LC_CTYPE, "");
+    if (!l || !strcmp(l, "C") || !strcmp(l, "POSIX"))
+        setlocale(LC_CTYPE, "C.UTF-8");
+}
+
 UiWindow *ui_window_open(Board *b, const UiOptions *opt, char *err, size_t errlen)
 {
+    utf8_ctype();
     if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
         snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
         return NULL;

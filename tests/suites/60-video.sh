@@ -221,6 +221,21 @@ window_keyboard_test() {
     sleep 0.5
     DISPLAY=$display xdotool key ctrl+alt+s
     sleep 0.5
+    # The title tells the state: mouse captured by a click, released by
+    # Ctrl+Alt; paused and resumed by Ctrl+Alt+P.
+    win=$(DISPLAY=$display xdotool search --classname "$(basename "$VSX")" | head -1)
+    title() { sleep 0.5; DISPLAY=$display xdotool getwindowname "$win"; }
+    titles=$(title)
+    DISPLAY=$display xdotool mousemove 500 400 click 1
+    titles="$titles|$(title)"
+    DISPLAY=$display xdotool keydown ctrl keydown alt
+    sleep 0.2
+    DISPLAY=$display xdotool keyup alt keyup ctrl
+    titles="$titles|$(title)"
+    DISPLAY=$display xdotool key ctrl+alt+p
+    titles="$titles|$(title)"
+    DISPLAY=$display xdotool key ctrl+alt+p
+    titles="$titles|$(title)"
     DISPLAY=$display xdotool key ctrl+alt+q
     wait $vpid 2>/dev/null
     st=$?
@@ -234,6 +249,8 @@ window_keyboard_test() {
         fail $name "echo line is '$line', want 'Hi! x_Y' and the last key Y (scan 15)"
     elif ! ls "$t/kbshots"/kb-test-*.png >/dev/null 2>&1; then
         fail $name "Ctrl+Alt+S wrote no kb-test-*.png"
+    elif [ "$titles" != "vsx — kb test|vsx — kb test — mouse captured: Ctrl+Alt releases the mouse|vsx — kb test|vsx — kb test (paused)|vsx — kb test" ]; then
+        fail $name "window titles were '$titles'"
     else
         pass $name
     fi
