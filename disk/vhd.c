@@ -232,7 +232,7 @@ int vhd_bitmap(Vhd *v, uint32_t block, uint8_t **out)
         free(bm);
         return r;
     }
-    if (memchr(bm, 0, v->bitmap_bytes) == NULL) {
+    if (memcmp(bm, v->ones, v->bitmap_bytes) == 0) {
         free(bm); /* all ones: share one buffer */
         bm = v->ones;
     }
@@ -473,7 +473,7 @@ static int vhd_alloc_block(Vhd *v, uint32_t block, uint32_t s, const uint8_t *bu
         return r;
     }
     v->next_alloc = end;
-    if (memchr(bm, 0, v->bitmap_bytes) == NULL) {
+    if (memcmp(bm, v->ones, v->bitmap_bytes) == 0) {
         free(bm);
         bm = v->ones;
     }
