@@ -991,3 +991,38 @@ TEST(vhd, dynamic_partial_bitmap_from_other_tools)
         disk_close(bd);
     }
 }
+
+/* Dense, short writes into one 2 MiB block of a differencing disk: the
+ * bitmap (512 bytes, no padding) ends up with every byte partly set, the
+ * case where "no zero byte" must not be taken for "all present". */
+TEST(vhd, differencing_dense_partial_bitmap)
+{
+    const char *base = vt_path("dpb.vhd"), *kid = vt_path("dpk.vhd");
+    const uint64_t size = 4u << 20;
+    uint8_t *ref = malloc(size);
+    uint64_t seed = 2024;
+    vt_fill(ref, size, &seed);
+    vt_create(base, VHD_TYPE_DYNAMIC, size, 0, NULL);
+    BlockDev *bd = vt_open(base, 0);
+    if (!bd)
+        return;
+    CHECK_EQ(bd->write(bd, 0, ref, (uint32_t)(size / 512)), 0);
+    disk_close(bd);
+    vt_create(kid, VHD_TYPE_DIFF, 0, 0, base);
+    bd = vt_open(kid, 0);
+    if (!bd)
+        return;
+    uint8_t s[512];
+    for (uint32_t byte = 0; byte < 512; byte++) { /* one sector in each group of 8 */
+        uint64_t lba = (uint64_t)byte * 8 + vt_rng(&seed) % 7;
+        vt_fill(s, 512, &seed);
+        CHECK_EQ(bd->write(bd, lba, s, 1), 0);
+        memcpy(ref + lba * 512, s, 512);
+    }
+    CHECK(vt_matches(bd, ref));
+    disk_close(bd);
+    bd = vt_open(kid, DISK_OPEN_READONLY);
+    CHECK(bd && vt_matches(bd, ref));
+    disk_close(bd);
+    free(ref);
+}
