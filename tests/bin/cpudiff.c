@@ -53,6 +53,7 @@ typedef enum Operands {
     OPS_IDIV,
     OPS_NONZERO_B,/* EBX != 0 */
     OPS_COUNT01,  /* CL in {0, 1, 32, 33}: masked count 0 or 1 */
+    OPS_BITOFF,   /* EBX a signed bit offset within +-512 (BTx m, r) */
 } Operands;
 
 typedef struct Form {
@@ -160,6 +161,7 @@ static const Form forms[] = {
 typedef struct State {
     uint32_t eax, ecx, edx, ebx;
     uint64_t flags;
+    uint32_t esi; /* memory forms: base of the operand buffer */
 } State;
 
 /* x86-64 thunk around the instruction bytes; see the file comment. */
@@ -171,6 +173,7 @@ static const uint8_t thunk_head[] = {
     0x41, 0x8B, 0x4C, 0x24, 0x04, /* mov ecx, [r12+4] */
     0x41, 0x8B, 0x54, 0x24, 0x08, /* mov edx, [r12+8] */
     0x41, 0x8B, 0x5C, 0x24, 0x0C, /* mov ebx, [r12+12] */
+    0x41, 0x8B, 0x74, 0x24, 0x18, /* mov esi, [r12+24] */
     0x41, 0xFF, 0x74, 0x24, 0x10, /* push qword [r12+16] */
     0x9D,                         /* popfq */
 };
@@ -181,6 +184,7 @@ static const uint8_t thunk_tail[] = {
     0x41, 0x89, 0x4C, 0x24, 0x04, /* mov [r12+4], ecx */
     0x41, 0x89, 0x54, 0x24, 0x08, /* mov [r12+8], edx */
     0x41, 0x89, 0x5C, 0x24, 0x0C, /* mov [r12+12], ebx */
+    0x41, 0x89, 0x74, 0x24, 0x18, /* mov [r12+24], esi */
     0x41, 0x5C,                   /* pop r12 */
     0x5B,                         /* pop rbx */
     0xC3,                         /* ret */
@@ -227,6 +231,7 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, bo
     cm_flat32(&r);
     r.gpr[REG_AX] = s->eax, r.gpr[REG_CX] = s->ecx, r.gpr[REG_DX] = s->edx, r.gpr[REG_BX] = s->ebx;
     r.gpr[REG_SP] = 0x8000;
+    r.gpr[REG_SI] = s->esi;
     r.rflags = (s->flags & ARITH) | 2;
     r.rip = CODE_ADDR;
     if (code16) {
@@ -240,6 +245,7 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, bo
     cpu_get_regs(m->cpu, &r);
     s->eax = (uint32_t)r.gpr[REG_AX], s->ecx = (uint32_t)r.gpr[REG_CX];
     s->edx = (uint32_t)r.gpr[REG_DX], s->ebx = (uint32_t)r.gpr[REG_BX];
+    s->esi = (uint32_t)r.gpr[REG_SI];
     s->flags = r.rflags;
     *rip = code16 ? r.rip : r.rip - CODE_ADDR;
 }
@@ -300,6 +306,7 @@ static void make_case(const Form *f, uint8_t *insn, State *s)
     if (f->imm == 1 && rnd() % 2) /* immediate operands of ALU/BT forms: any byte */
         insn[f->len - 1] = (uint8_t)rnd();
     s->eax = operand(), s->ebx = operand(), s->ecx = operand(), s->edx = operand();
+    s->esi = 0;
     s->flags = (rnd() & ARITH) | 2;
     switch (f->ops) {
     case OPS_COUNT_CL:
@@ -332,6 +339,9 @@ static void make_case(const Form *f, uint8_t *insn, State *s)
         break;
     case OPS_COUNT01:
         s->ecx = (s->ecx & ~0xFFu) | ((rnd() % 2) | (rnd() % 2 ? 32 : 0));
+        break;
+    case OPS_BITOFF:
+        s->ebx = (uint32_t)((int32_t)(rnd() % 1024) - 512);
         break;
     default:
         break;
@@ -385,6 +395,145 @@ static void fmt_state(char *buf, size_t n, const State *s)
 {
     snprintf(buf, n, "eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x", s->eax, s->ecx, s->edx, s->ebx,
              (unsigned)(s->flags & ARITH));
+}
+
+/* ---- memory operands: [esi+8] (guest) = [esi+8] with an address-size
+ * prefix on the host (64-bit mode would use RSI).  The host operand buffer
+ * is mapped at the same address the guest sees (MEMBASE, far above guest
+ * RAM, where the core's bus maps a buffer of its own), so the same ESI and
+ * bit offsets address the same bytes; both buffers are compared after. */
+enum { MEMBASE = 0x10000000u, MEMSIZE = 0x2000u, MEMESI = MEMBASE + 0x800u };
+static const Form mem_forms[] = {
+    {"add-m32", B(0x01, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"adc-m32", B(0x11, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"sbb-m32", B(0x19, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"and-m32", B(0x21, 0x5E, 0x08), 0, FR_LOGIC, OPS_ANY, 32},
+    {"cmp-m32", B(0x39, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"add-r32-m32", B(0x03, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"lock-add-m32", B(0xF0, 0x01, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"lock-sub-m8", B(0xF0, 0x28, 0x5E, 0x09), 0, FR_ALL, OPS_ANY, 8},
+    {"inc-m32", B(0xFF, 0x46, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"dec-m16", B(0x66, 0xFF, 0x4E, 0x0A), 0, FR_ALL, OPS_ANY, 16},
+    {"neg-m32", B(0xF7, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"not-m32", B(0xF7, 0x56, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"shl-m32-cl", B(0xD3, 0x66, 0x08), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    {"rcr-m32-1", B(0xD1, 0x5E, 0x08), 0, FR_ROTATE, OPS_ANY, 32},
+    {"rol-m8-cl", B(0xD2, 0x46, 0x09), 0, FR_ROTATE, OPS_COUNT_CL, 8},
+    {"shld-m32-cl", B(0x0F, 0xA5, 0x5E, 0x08), 0, FR_SHIFT, OPS_COUNT_CL, 32},
+    {"shrd-m32-imm", B(0x0F, 0xAC, 0x5E, 0x08, 0), 1, FR_SHIFT, OPS_ANY, 32},
+    {"xchg-m32", B(0x87, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"xadd-m32", B(0x0F, 0xC1, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"lock-xadd-m16", B(0xF0, 0x66, 0x0F, 0xC1, 0x5E, 0x0A), 0, FR_ALL, OPS_ANY, 16},
+    {"cmpxchg-m32", B(0x0F, 0xB1, 0x5E, 0x08), 0, FR_ALL, OPS_ANY, 32},
+    {"lock-cmpxchg-m8", B(0xF0, 0x0F, 0xB0, 0x5E, 0x09), 0, FR_ALL, OPS_ANY, 8},
+    {"bt-m32-r", B(0x0F, 0xA3, 0x5E, 0x08), 0, FR_BT, OPS_BITOFF, 32},
+    {"bts-m32-r", B(0x0F, 0xAB, 0x5E, 0x08), 0, FR_BT, OPS_BITOFF, 32},
+    {"btr-m16-r", B(0x66, 0x0F, 0xB3, 0x5E, 0x08), 0, FR_BT, OPS_BITOFF, 16},
+    {"btc-m32-r", B(0x0F, 0xBB, 0x5E, 0x08), 0, FR_BT, OPS_BITOFF, 32},
+    {"bts-m32-imm", B(0x0F, 0xBA, 0x6E, 0x08, 0), 1, FR_BT, OPS_ANY, 32},
+    {"movzx-m8", B(0x0F, 0xB6, 0x5E, 0x09), 0, FR_ALL, OPS_ANY, 32},
+    {"movsx-m16", B(0x0F, 0xBF, 0x5E, 0x0A), 0, FR_ALL, OPS_ANY, 32},
+    {"imul-r32-m32", B(0x0F, 0xAF, 0x5E, 0x08), 0, FR_MUL, OPS_ANY, 32},
+    {"div-m32", B(0xF7, 0x76, 0x08), 0, FR_DIV, OPS_ANY, 32},
+};
+#define NMEMFORMS (sizeof mem_forms / sizeof *mem_forms)
+
+typedef struct MemBuf {
+    uint8_t *host;  /* at MEMBASE in the host address space */
+    uint8_t *guest; /* mapped at MEMBASE on the core's bus */
+} MemBuf;
+
+static int run_mem_form(CpuMachine *m, Host *host, MemBuf *mb, const Form *f, int per_form)
+{
+    int pass = 0, done = 0;
+    char first[640] = "";
+    for (int k = 0; k < per_form; k++) {
+        uint8_t insn[16], hinsn[17];
+        State in, host_s, guest_s;
+        make_case(f, insn, &in);
+        in.esi = MEMESI;
+        if (f->fr == FR_DIV) { /* divisor in memory: keep EDX:EAX / m32 in range */
+            uint32_t d = operand();
+            d = d ? d : 1;
+            in.edx %= d;
+            memcpy(mb->host + (MEMESI - MEMBASE) + 8, &d, 4);
+        }
+        for (uint32_t i = 0; i < MEMSIZE; i += 4) {
+            uint32_t v = (f->fr == FR_DIV && i == (MEMESI - MEMBASE) + 8) ? 0 : operand();
+            if (v || f->fr != FR_DIV)
+                memcpy(mb->host + i, &v, 4);
+        }
+        memcpy(mb->guest, mb->host, MEMSIZE);
+        hinsn[0] = 0x67; /* 32-bit addressing on the host */
+        memcpy(hinsn + 1, insn, (size_t)f->len);
+        host_s = guest_s = in;
+        host_run(host, hinsn, f->len + 1, &host_s);
+        CpuExit why;
+        uint64_t rip;
+        guest_run(m, insn, f->len, 1, false, &guest_s, &why, &rip);
+        uint32_t mask = defined_flags(f, insn, &in);
+        int diff_at = -1;
+        for (uint32_t i = 0; i < MEMSIZE && diff_at < 0; i++)
+            if (mb->host[i] != mb->guest[i])
+                diff_at = (int)i;
+        bool ok = host_s.eax == guest_s.eax && host_s.ecx == guest_s.ecx && host_s.edx == guest_s.edx &&
+                  host_s.ebx == guest_s.ebx && host_s.esi == guest_s.esi && diff_at < 0 &&
+                  !((host_s.flags ^ guest_s.flags) & mask) && rip == (uint64_t)f->len;
+        done++;
+        if (ok) {
+            pass++;
+        } else if (!first[0]) {
+            char a[128], b[128], c[128], hex[40] = "";
+            fmt_state(a, sizeof a, &in);
+            fmt_state(b, sizeof b, &host_s);
+            fmt_state(c, sizeof c, &guest_s);
+            for (int i = 0; i < f->len; i++)
+                snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", insn[i]);
+            char md[96] = "memory equal";
+            if (diff_at >= 0)
+                snprintf(md, sizeof md, "memory differs at esi%+d: host %02x vsx %02x", diff_at - 0x800,
+                         mb->host[diff_at], mb->guest[diff_at]);
+            snprintf(first, sizeof first,
+                     "bytes %s; in: %s; host: %s; vsx: %s (eip %+lld, exit %d); %s; compared flags %03x", hex, a,
+                     b, c, (long long)rip, (int)why, md, mask);
+        }
+    }
+    if (pass == done) {
+        printf("PASS cpudiff.%s: %d/%d\n", f->name, pass, done);
+        return 0;
+    }
+    printf("FAIL cpudiff.%s: %d/%d (first mismatch: %s)\n", f->name, pass, done, first);
+    return 1;
+}
+
+static int run_mem_forms(CpuMachine *m, Host *host, int per_form, const char *filter, int *total)
+{
+    MemBuf mb;
+    mb.host = mmap((void *)(uintptr_t)MEMBASE, MEMSIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (mb.host == MAP_FAILED || mb.host != (uint8_t *)(uintptr_t)MEMBASE) {
+        if (mb.host != MAP_FAILED)
+            munmap(mb.host, MEMSIZE);
+        printf("SKIP cpudiff.memory-forms: cannot map host memory at %#x (address in use)\n", MEMBASE);
+        return 0;
+    }
+    mb.guest = calloc(1, MEMSIZE);
+    int failed = 0;
+    if (!mb.guest || bus_map_ram(m->bus, MEMBASE, MEMSIZE, mb.guest, false) < 0) {
+        printf("FAIL cpudiff.memory-forms: cannot map the operand buffer on the bus\n");
+        failed = 1;
+    } else {
+        for (size_t i = 0; i < NMEMFORMS; i++) {
+            if (filter && !strstr(mem_forms[i].name, filter))
+                continue;
+            failed += run_mem_form(m, host, &mb, &mem_forms[i], per_form);
+            *total += per_form;
+        }
+        bus_unmap(m->bus, MEMBASE);
+    }
+    free(mb.guest);
+    munmap(mb.host, MEMSIZE);
+    return failed;
 }
 
 /* One form: per_form random cases, host vs core; prints PASS/FAIL, returns
@@ -563,6 +712,7 @@ int main(int argc, char **argv)
             total += per_form;
         }
     }
+    failed_forms += run_mem_forms(&m, &host, per_form / 2 > 0 ? per_form / 2 : 1, filter, &total);
     int per_chain = per_form / 8 > 0 ? per_form / 8 : 1;
     failed_forms += run_chains(&m, &host, per_chain, filter);
     total += per_chain * 16 * (int)NCHAIN;
