@@ -81,8 +81,9 @@ uint64_t fpu_to_f64(FpuEnv *env, Float80 a);
 /* Packed BCD (10 bytes, SDM vol. 1, 4.7). */
 Float80 fpu_from_bcd(const uint8_t bcd[10]);
 bool fpu_to_bcd(FpuEnv *env, Float80 a, uint8_t bcd[10]);
-/* Load a constant (FLDPI and friends) with the rounding-control-dependent
- * last bit: value given as a 66-bit-or-longer significand. */
+/* The constant of D9 E8+which (0 FLD1, 1 FLDL2T, 2 FLDL2E, 3 FLDPI,
+ * 4 FLDLG2, 5 FLDLN2, 6 FLDZ), rounded from a 128-bit expansion under the
+ * current rounding control, so the last bit depends on RC as on real chips. */
 Float80 fpu_constant(const FpuEnv *env, int which);
 
 /* Transcendentals (cpu/fpu_trans.c). */
