@@ -1070,8 +1070,9 @@ static int vhd_parent_identity(const char *parent, VhdHeader *h, uint64_t *size,
     VhdLog log = {.err = err, .errlen = errlen};
     Vhd *p = vhd_load(parent, VHD_LOAD_READONLY, NULL, &log, 0);
     if (!p) {
-        if (log.defects == 0)
-            vhd_set_err(err, errlen, "%s: cannot be used as a parent", parent);
+        if (log.defects == 0 || (err && strstr(err, "footer cookie")))
+            vhd_set_err(err, errlen, "%s: not a VHD image; a differencing disk needs a VHD parent "
+                        "(convert it with `vsx vhd convert %s OUT.vhd --fixed`)", parent, parent);
         return -1;
     }
     memcpy(h->parent_uuid, p->footer.uuid, 16);
