@@ -13,8 +13,9 @@
  * HLT handler, which ends the program; a triple fault ends it too.  Guest
  * code may scribble over any of the tables -- nonsense the core must survive.
  *
- * Passing means the process neither crashes nor hangs and the core honours
- * the instruction budget.  Meant for the ASan/UBSan build (make asan).  All
+ * Passing means the process neither crashes nor hangs, the core honours
+ * the instruction budget, and every 32nd program, run twice from the same
+ * seed state and RAM, ends identically (registers, exit, count, low 512 KiB).  Meant for the ASan/UBSan build (make asan).  All
  * randomness comes from the seed, so a failing seed replays exactly; the
  * time limit (-t) only cuts the run short, it never changes a program.
  */
@@ -146,6 +147,7 @@ static void setup_program(CpuMachine *m, Mode mode)
         r.gpr[i] = rnd_reg();
     r.rflags = 2 | (rnd() & 0x0CD5); /* arithmetic flags, DF, OF; no TF/IF */
     r.halted = false;
+    r.tsc = 0; /* RDTSC results depend only on the program */
     r.gdtr_base = GDT, r.gdtr_limit = 0x7F;
     r.idtr_base = IDT, r.idtr_limit = 0x7FF;
     cm_seg(&r.tr, 0x28, TSS, 0x67, 0x008B);
@@ -211,7 +213,7 @@ static void setup_program(CpuMachine *m, Mode mode)
 }
 
 typedef struct Stats {
-    uint64_t programs, insns, hlt, shutdown, budget;
+    uint64_t programs, insns, hlt, shutdown, budget, replays;
     double slowest; /* seconds */
     long slowest_program;
 } Stats;
@@ -279,17 +281,114 @@ static CpuExit trace_run(CpuMachine *m, uint64_t *total)
     return why;
 }
 
+static uint8_t *m_snapshot; /* RAM copy for replays (RAM_SIZE bytes) */
+
+/* Runs the program's budget.  A triple fault or an exit-port write makes
+ * the bus ask the core to stop (CPU_EXIT_STOP, possibly at the start of the
+ * next run): take the request and go on, as the board would. */
+static CpuExit run_budget(CpuMachine *m, uint64_t *total)
+{
+    CpuExit why = CPU_EXIT_BUDGET;
+    *total = 0;
+    for (int guard = 0; guard < 16 && *total < BUDGET; guard++) {
+        uint64_t n = 0;
+        why = cpu_run(m->cpu, BUDGET - *total, &n);
+        *total += n;
+        int status;
+        while (bus_take_request(m->bus, &status) != BUS_REQ_NONE) {
+        }
+        if (why != CPU_EXIT_STOP)
+            break;
+    }
+    return why;
+}
+
+/* What a program left behind: registers, exit, count, and a hash of the
+ * memory it can reach cheaply (tables, handler, code, data, stacks). */
+typedef struct Outcome {
+    CpuRegs regs;
+    CpuExit why;
+    uint64_t n, ram_hash;
+} Outcome;
+
+static void outcome(CpuMachine *m, CpuExit why, uint64_t n, Outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    cpu_get_regs(m->cpu, &o->regs);
+    o->regs.tsc = 0; /* time, not architecture */
+    o->why = why;
+    o->n = n;
+    const uint8_t *ram = bus_ram(m->bus);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t i = 0; i < 0x80000; i++)
+        h = (h ^ ram[i]) * 0x100000001b3ull;
+    o->ram_hash = h;
+}
+
+static bool same_outcome(const Outcome *a, const Outcome *b, char *why, size_t n)
+{
+    if (a->why != b->why || a->n != b->n)
+        return snprintf(why, n, "exit %d after %llu vs exit %d after %llu", (int)a->why,
+                        (unsigned long long)a->n, (int)b->why, (unsigned long long)b->n), false;
+    for (int i = 0; i < 8; i++)
+        if (a->regs.gpr[i] != b->regs.gpr[i])
+            return snprintf(why, n, "gpr%d %#llx vs %#llx", i, (unsigned long long)a->regs.gpr[i],
+                            (unsigned long long)b->regs.gpr[i]), false;
+    if (a->regs.rip != b->regs.rip || a->regs.rflags != b->regs.rflags)
+        return snprintf(why, n, "eip/eflags %#llx/%#llx vs %#llx/%#llx", (unsigned long long)a->regs.rip,
+                        (unsigned long long)a->regs.rflags, (unsigned long long)b->regs.rip,
+                        (unsigned long long)b->regs.rflags), false;
+    for (int s = 0; s < SEG_COUNT; s++)
+        if (a->regs.seg[s].selector != b->regs.seg[s].selector || a->regs.seg[s].base != b->regs.seg[s].base)
+            return snprintf(why, n, "segment %d %04x vs %04x", s, a->regs.seg[s].selector,
+                            b->regs.seg[s].selector), false;
+    if (a->regs.cr0 != b->regs.cr0 || a->regs.cr2 != b->regs.cr2 || a->regs.cr3 != b->regs.cr3)
+        return snprintf(why, n, "control registers differ"), false;
+    if (a->ram_hash != b->ram_hash)
+        return snprintf(why, n, "memory below 512 KiB differs"), false;
+    return true;
+}
+
 static int run_mode(CpuMachine *m, Mode mode, long programs, time_t deadline, Stats *st)
 {
     for (long p = 0; p < programs; p++) {
         if (time(NULL) >= deadline)
             break;
+        /* Every 32nd program runs twice from the same seed state and the same
+         * RAM (programs may scribble anywhere): the second run, on a core
+         * that just ran it with whatever it cached, must end exactly like the
+         * first -- runs are deterministic per seed. */
+        uint64_t rng_saved = rng;
+        if (p % 32 == 31 && p != trace_program) {
+            memcpy(m_snapshot, bus_ram(m->bus), RAM_SIZE);
+            setup_program(m, mode);
+            uint64_t n1 = 0;
+            CpuExit w1 = run_budget(m, &n1);
+            Outcome first;
+            outcome(m, w1, n1, &first);
+            rng = rng_saved;
+            memcpy(bus_ram(m->bus), m_snapshot, RAM_SIZE);
+            setup_program(m, mode);
+            uint64_t n2 = 0;
+            CpuExit w2 = run_budget(m, &n2);
+            Outcome second;
+            outcome(m, w2, n2, &second);
+            char why[160];
+            if (!same_outcome(&first, &second, why, sizeof why)) {
+                printf("FAIL cpufuzz.%s: program %ld is not deterministic: %s (replay: -x %ld %s)\n",
+                       mode_names[mode], p, why, p, mode_names[mode]);
+                return -1;
+            }
+            st->replays++;
+            rng = rng_saved;
+            memcpy(bus_ram(m->bus), m_snapshot, RAM_SIZE);
+        }
         setup_program(m, mode);
         if (p == trace_program)
             dump_state(m, "before");
         uint64_t n = 0;
         double t0 = now_s();
-        CpuExit why = p == trace_program ? trace_run(m, &n) : cpu_run(m->cpu, BUDGET, &n);
+        CpuExit why = p == trace_program ? trace_run(m, &n) : run_budget(m, &n);
         double dt = now_s() - t0;
         if (p == trace_program) {
             dump_state(m, "after");
@@ -310,9 +409,8 @@ static int run_mode(CpuMachine *m, Mode mode, long programs, time_t deadline, St
             st->shutdown++;
         else
             st->budget++;
-        BusRequest req;
         int status;
-        while ((req = bus_take_request(m->bus, &status)) != BUS_REQ_NONE) {
+        while (bus_take_request(m->bus, &status) != BUS_REQ_NONE) {
         }
     }
     return 0;
@@ -359,6 +457,11 @@ int main(int argc, char **argv)
         printf("FAIL cpufuzz: cannot create machine: %s\n", err.msg);
         return 1;
     }
+    m_snapshot = malloc(RAM_SIZE);
+    if (!m_snapshot) {
+        printf("FAIL cpufuzz: out of memory\n");
+        return 1;
+    }
     int nmodes = 0;
     for (int k = 0; k < M_COUNT; k++)
         nmodes += want[k];
@@ -376,13 +479,14 @@ int main(int argc, char **argv)
             rc = 1;
         } else {
             printf("PASS cpufuzz.%s: %" PRIu64 " programs, %" PRIu64 " instructions (%" PRIu64
-                   " ended in a handler/HLT, %" PRIu64 " triple faults, %" PRIu64 " ran out of budget; slowest: program %ld, %.3f s)\n",
-                   mode_names[k], st.programs, st.insns, st.hlt, st.shutdown, st.budget,
+                   " ended in a handler/HLT, %" PRIu64 " triple faults, %" PRIu64 " ran out of budget; %" PRIu64 " replayed identically; slowest: program %ld, %.3f s)\n",
+                   mode_names[k], st.programs, st.insns, st.hlt, st.shutdown, st.budget, st.replays,
                    st.slowest_program, st.slowest);
         }
         fflush(stdout);
         done++;
     }
     cm_destroy(&m);
+    free(m_snapshot);
     return rc;
 }
