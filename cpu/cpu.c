@@ -11,12 +11,40 @@
 /* ---- models (data, not code: CPUID leaves, features, ISA class) ---- */
 static const CpuModel cpu_models[] = {
     /* Intel486 DX4-class: CPUID present, FPU on chip (SDM Vol. 2 CPUID). */
-    { "486", ISA_486, 1, "GenuineIntel", 0x0480, 0x00000001, 0, 100, 0 },
+    { "486", ISA_486, 1, "GenuineIntel", 0x0480, 0x00000001, 0, 100, 0,
+      0, { 0 }, 0, 0, NULL, { 0 }, { 0 } },
     /* Pentium (P54C): FPU VME DE PSE TSC MSR MCE CX8. */
     { "pentium", ISA_P5, 1, "GenuineIntel", 0x052C, 0x000001BF, 0, 1000,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE },
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE,
+      0, { 0 }, 0, 0, NULL, { 0 }, { 0 } },
+    /* P6 family.  Advertised: FPU VME DE PSE TSC MSR MCE CX8 APIC SEP CMOV
+     * MMX FXSR (0x01808BBF), + SSE on Pentium III / Athlon XP, + CLFSH SSE2
+     * on Pentium 4.  Not advertised because vsx lacks them: PAE, MTRR, PGE,
+     * MCA, PAT, PSE-36 (and AMD SYSCALL / 3DNow!).  Leaf 2 descriptors from
+     * SDM Vol. 2 CPUID Table 3-12 (Pentium II 512K L2, Pentium III 256K L2,
+     * Pentium 4 8K L1 / 12K uop trace / 512K L2). */
+    { "pentium2", ISA_P6, 2, "GenuineIntel", 0x0652, 0x01808BBF, 0, 300,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR,
+      0, { 0x03020101, 0, 0, 0x0C040843 }, 0, 0, NULL, { 0 }, { 0 } },
+    { "pentium3", ISA_P6, 2, "GenuineIntel", 0x0686, 0x03808BBF, 0, 800,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+      0, { 0x03020101, 0, 0, 0x0C040882 }, 0x80000004, 0, "Intel(R) Pentium(R) III CPU",
+      { 0 }, { 0 } },
+    { "pentium4", ISA_P6, 2, "GenuineIntel", 0x0F27, 0x07888BBF, 0, 2000,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+      0x00000800, { 0x665B5001, 0, 0, 0x007B7040 }, 0x80000004, 0,
+      "Intel(R) Pentium(R) 4 CPU", { 0 }, { 0 } },
+    /* Athlon XP (K7 Palomino, family 6 model 6): SSE; 80000001h EDX mirrors
+     * the leaf-1 bits plus MMX extensions (22), without SYSCALL (11).
+     * L1 64K+64K 2-way, L2 256K 16-way, 64-byte lines (AMD CPUID spec). */
+    { "athlon", ISA_P6, 1, "AuthenticAMD", 0x0662, 0x03808BBF, 0, 1500,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+      0, { 0 }, 0x80000006, 0x01C083BF, "AMD Athlon(tm) XP",
+      { 0x0408FF08, 0xFF20FF10, 0x40020140, 0x40020140 }, { 0, 0x41004100, 0x01008140, 0 } },
 };
-static const char *const cpu_model_list[] = { "486", "pentium", NULL };
+static const char *const cpu_model_list[] = {
+    "486", "pentium", "pentium2", "pentium3", "pentium4", "athlon", NULL,
+};
 
 const char *const *cpu_model_names(void) { return cpu_model_list; }
 
@@ -148,6 +176,7 @@ void cpu_reset(Cpu *c)
     c->data_bp = false;
     c->dr6_pending = 0;
     fpu_power_on(&c->fpu);
+    simd_reset(&c->simd);
     tlb_flush(c);
     code_flush_all(c);
 }
@@ -208,15 +237,21 @@ static uint64_t tsc_base(Cpu *c)
 }
 uint64_t cpu_rdtsc(Cpu *c) { return tsc_base(c) + c->tsc_offset; }
 
+/* IA32_APIC_BASE exists when the model has an APIC and the board wired one. */
+static bool apic_msr_present(const Cpu *c)
+{
+    return (c->model->features & (1u << 9)) && c->bus && bus_apic_present(c->bus);
+}
+
 bool cpu_rdmsr(Cpu *c, uint32_t msr, uint64_t *v)
 {
     switch (msr) {
     case 0x00: case 0x01: *v = 0; return true;   /* P5_MC_ADDR / P5_MC_TYPE */
     case 0x10: *v = cpu_rdtsc(c); return true;    /* TSC */
     case 0x1B:
-        if (!(c->model->features & (1u << 9)))
+        if (!apic_msr_present(c))
             return false;
-        *v = c->apic_base;
+        *v = bus_apic_base_read(c->bus);
         return true;
     case 0x174: case 0x175: case 0x176:
         if (!(c->model->features & (1u << 11)))
@@ -234,9 +269,12 @@ bool cpu_wrmsr(Cpu *c, uint32_t msr, uint64_t v)
     case 0x00: case 0x01: return true;
     case 0x10: c->tsc_offset = v - tsc_base(c); return true;
     case 0x1B:
-        if (!(c->model->features & (1u << 9)))
+        /* IA32_APIC_BASE: BSP (8), enable (11), base (12-31); the rest is
+         * reserved (#GP) on a CPU without PAE (SDM Vol. 3A 10.4.4). */
+        if (!apic_msr_present(c) || (v & ~0xFFFFF900ull))
             return false;
         c->apic_base = v;
+        bus_apic_base_write(c->bus, v);
         return true;
     case 0x174: case 0x175: case 0x176:
         if (!(c->model->features & (1u << 11)))
@@ -253,11 +291,49 @@ bool cpu_wrmsr(Cpu *c, uint32_t msr, uint64_t v)
     }
 }
 
+/* Extended leaves 8000_0000h and up (SDM Vol. 2 CPUID; AMD CPUID spec). */
+static void cpuid_ext(const Cpu *c, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *cc, uint32_t *d)
+{
+    const CpuModel *m = c->model;
+    uint32_t *out[4] = { a, b, cc, d };
+    if (leaf == 0x80000000u) {
+        *a = m->max_ext;
+        if (m->vendor[0] == 'A') {   /* AMD repeats the vendor string */
+            memcpy(b, m->vendor, 4);
+            memcpy(d, m->vendor + 4, 4);
+            memcpy(cc, m->vendor + 8, 4);
+        }
+    } else if (leaf == 0x80000001u) {
+        *a = m->vendor[0] == 'A' ? m->signature : 0;
+        *d = m->ext_edx;
+        if (!apic_msr_present(c))
+            *d &= ~(1u << 9);
+    } else if (leaf <= 0x80000004u) {
+        char s[48] = { 0 };
+        if (m->brand)
+            strncpy(s, m->brand, sizeof s - 1);
+        for (int k = 0; k < 4; k++)
+            memcpy(out[k], s + 16 * (leaf - 0x80000002u) + 4 * k, 4);
+    } else {
+        const uint32_t *t = leaf == 0x80000005u ? m->ext5 : m->ext6;
+        for (int k = 0; k < 4; k++)
+            *out[k] = t[k];
+    }
+}
+
 void cpu_cpuid(Cpu *c, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *cc, uint32_t *d)
 {
     const CpuModel *m = c->model;
     uint32_t v[3];
     *a = *b = *cc = *d = 0;
+    if (leaf >= 0x80000000u && m->max_ext) {
+        if (leaf <= m->max_ext) {
+            cpuid_ext(c, leaf, a, b, cc, d);
+            return;
+        }
+        if (m->vendor[0] == 'A')
+            return;   /* AMD: unsupported leaves read as zero */
+    }
     if (leaf > m->max_leaf)
         leaf = m->max_leaf; /* Intel: out-of-range leaves return the highest basic leaf */
     if (leaf == 0) {
@@ -268,8 +344,17 @@ void cpu_cpuid(Cpu *c, uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *cc, ui
         *cc = v[2];
     } else if (leaf == 1) {
         *a = m->signature;
+        *b = m->leaf1_ebx;
         *d = m->features;
         *cc = m->features_ecx;
+        /* A board without a local APIC reads as APIC disabled: bit 9 clear. */
+        if (!apic_msr_present(c))
+            *d &= ~(1u << 9);
+    } else if (leaf == 2) {
+        *a = m->leaf2[0];
+        *b = m->leaf2[1];
+        *cc = m->leaf2[2];
+        *d = m->leaf2[3];
     }
 }
 
@@ -703,6 +788,7 @@ void cpu_save(Cpu *c, StateStream *s)
     uint64_t misc[8] = { c->intr_line, c->nmi_pending, c->nmi_blocked, c->apic_base,
                          c->sysenter_cs, c->sysenter_esp, c->sysenter_eip, c->icount };
     state_put(s, "cpu.misc", misc, sizeof misc);
+    state_put(s, "cpu.simd", &c->simd, sizeof c->simd);
 }
 
 int cpu_load(Cpu *c, StateStream *s)
@@ -721,5 +807,8 @@ int cpu_load(Cpu *c, StateStream *s)
     c->sysenter_esp = (uint32_t)misc[5];
     c->sysenter_eip = (uint32_t)misc[6];
     c->icount = misc[7];
+    /* Older snapshots have no SIMD section: RESET values then. */
+    if (state_get(s, "cpu.simd", &c->simd, sizeof c->simd) < 0)
+        simd_reset(&c->simd);
     return 0;
 }

@@ -28,6 +28,7 @@
 
 #include "cpu.h"
 #include "fpu.h"
+#include "simd.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -165,6 +166,13 @@ typedef struct CpuModel {
     uint32_t features_ecx;
     uint32_t tsc_mhz;
     uint32_t cr4_mask;    /* CR4 bits that exist */
+    /* P6-era leaves (zero when absent): */
+    uint32_t leaf1_ebx;   /* CPUID.1 EBX (CLFLUSH line size) */
+    uint32_t leaf2[4];    /* CPUID.2 cache/TLB descriptors */
+    uint32_t max_ext;     /* highest 8000_00xxh leaf, 0 if none */
+    uint32_t ext_edx;     /* CPUID.80000001h EDX */
+    const char *brand;    /* CPUID.80000002h-4 brand string */
+    uint32_t ext5[4], ext6[4]; /* AMD L1 / L2 cache leaves */
 } CpuModel;
 
 struct Cpu {
@@ -214,6 +222,7 @@ struct Cpu {
     uint32_t dr6_pending;       /* data breakpoints hit by this insn */
 
     FpuState fpu;
+    SimdState simd;            /* XMM0-7, MXCSR (cpu/simd.c) */
 
     /* decoded code cache */
     uint8_t *arena;
@@ -326,6 +335,78 @@ static inline void cpu_flags_materialize(Cpu *c)
         c->cc_op = CC_EAGER;
     }
 }
+/* Lazy condition evaluation, inlined where the condition is a constant. */
+static const uint32_t cc_size_mask[3] = { 0xFF, 0xFFFF, 0xFFFFFFFF };
+static const uint32_t cc_size_sign[3] = { 0x80, 0x8000, 0x80000000 };
+/* Individual flags without computing the rest. */
+static inline bool lazy_cf(const Cpu *c, unsigned kind, uint32_t m)
+{
+    uint32_t a = c->cc_a & m, b = c->cc_b & m, r = c->cc_res & m;
+    switch (kind * 3 + 1) {
+    case CC_ADD: case CC_ADC: return r < a || (c->cc_cin && r == a);
+    case CC_SUB: case CC_SBB: return a < b || (c->cc_cin && a == b);
+    case CC_LOGIC: return false;
+    case CC_INC: case CC_DEC: return c->cc_cin;
+    default: return c->eflags & FL_CF;
+    }
+}
+static inline bool lazy_of(const Cpu *c, unsigned kind, uint32_t m, uint32_t sign)
+{
+    uint32_t a = c->cc_a & m, b = c->cc_b & m, r = c->cc_res & m;
+    switch (kind * 3 + 1) {
+    case CC_ADD: case CC_ADC: return (a ^ r) & (b ^ r) & sign;
+    case CC_SUB: case CC_SBB: return (a ^ b) & (a ^ r) & sign;
+    case CC_LOGIC: return false;
+    case CC_INC: return r == sign;
+    case CC_DEC: return r == sign - 1;
+    default: return c->eflags & FL_OF;
+    }
+}
+
+/* Condition codes 0-15 (SDM Vol. 1 Table B-1), computing only the flags
+ * the condition reads. */
+static inline __attribute__((always_inline)) bool cpu_cond_inline(Cpu *c, unsigned cc)
+{
+    bool res;
+    if (c->cc_op == CC_EAGER) {
+        uint32_t f = c->eflags;
+        switch (cc >> 1) {
+        case 0: res = f & FL_OF; break;
+        case 1: res = f & FL_CF; break;
+        case 2: res = f & FL_ZF; break;
+        case 3: res = f & (FL_CF | FL_ZF); break;
+        case 4: res = f & FL_SF; break;
+        case 5: res = f & FL_PF; break;
+        case 6: res = !(f & FL_SF) != !(f & FL_OF); break;
+        default: res = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF)); break;
+        }
+        return res ^ (cc & 1);
+    }
+    unsigned kind = (c->cc_op - 1) / 3, sz = (c->cc_op - 1) % 3;
+    uint32_t m = cc_size_mask[sz], sign = cc_size_sign[sz], r = c->cc_res & m;
+    if (kind * 3 + 1 == CC_SUB) {
+        uint32_t a = c->cc_a & m, b = c->cc_b & m;
+        switch (cc >> 1) {
+        case 1: return (a < b) ^ (cc & 1);
+        case 3: return (a <= b) ^ (cc & 1);
+        case 6: return ((a ^ sign) < (b ^ sign)) ^ (cc & 1);
+        case 7: return ((a ^ sign) <= (b ^ sign)) ^ (cc & 1);
+        default: break;
+        }
+    }
+    switch (cc >> 1) {
+    case 0: res = lazy_of(c, kind, m, sign); break;
+    case 1: res = lazy_cf(c, kind, m); break;
+    case 2: res = r == 0; break;
+    case 3: res = r == 0 || lazy_cf(c, kind, m); break;
+    case 4: res = r & sign; break;
+    case 5: res = !__builtin_parity(r & 0xFF); break;
+    case 6: res = !(r & sign) != !lazy_of(c, kind, m, sign); break;
+    default: res = r == 0 || (!(r & sign) != !lazy_of(c, kind, m, sign)); break;
+    }
+    return res ^ (cc & 1);
+}
+
 bool cpu_cond(Cpu *c, unsigned cc);
 static inline bool get_cf(Cpu *c) { return cpu_cond(c, 2); }
 /* Writes EFLAGS as POPF/IRET/task switch would (mask = bits allowed). */

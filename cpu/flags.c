@@ -75,74 +75,7 @@ uint32_t flags_arith(const Cpu *c)
     return f;
 }
 
-/* Individual flags without computing the rest. */
-static bool lazy_cf(const Cpu *c, unsigned kind, uint32_t m)
-{
-    uint32_t a = c->cc_a & m, b = c->cc_b & m, r = c->cc_res & m;
-    switch (kind * 3 + 1) {
-    case CC_ADD: case CC_ADC: return r < a || (c->cc_cin && r == a);
-    case CC_SUB: case CC_SBB: return a < b || (c->cc_cin && a == b);
-    case CC_LOGIC: return false;
-    case CC_INC: case CC_DEC: return c->cc_cin;
-    default: return c->eflags & FL_CF;
-    }
-}
-static bool lazy_of(const Cpu *c, unsigned kind, uint32_t m, uint32_t sign)
-{
-    uint32_t a = c->cc_a & m, b = c->cc_b & m, r = c->cc_res & m;
-    switch (kind * 3 + 1) {
-    case CC_ADD: case CC_ADC: return (a ^ r) & (b ^ r) & sign;
-    case CC_SUB: case CC_SBB: return (a ^ b) & (a ^ r) & sign;
-    case CC_LOGIC: return false;
-    case CC_INC: return r == sign;
-    case CC_DEC: return r == sign - 1;
-    default: return c->eflags & FL_OF;
-    }
-}
-
-/* Condition codes 0-15 (SDM Vol. 1 Table B-1), computing only the flags
- * the condition reads. */
-bool cpu_cond(Cpu *c, unsigned cc)
-{
-    bool res;
-    if (c->cc_op == CC_EAGER) {
-        uint32_t f = c->eflags;
-        switch (cc >> 1) {
-        case 0: res = f & FL_OF; break;
-        case 1: res = f & FL_CF; break;
-        case 2: res = f & FL_ZF; break;
-        case 3: res = f & (FL_CF | FL_ZF); break;
-        case 4: res = f & FL_SF; break;
-        case 5: res = f & FL_PF; break;
-        case 6: res = !(f & FL_SF) != !(f & FL_OF); break;
-        default: res = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF)); break;
-        }
-        return res ^ (cc & 1);
-    }
-    unsigned kind = (c->cc_op - 1) / 3, sz = (c->cc_op - 1) % 3;
-    uint32_t m = size_mask[sz], sign = size_sign[sz], r = c->cc_res & m;
-    if (kind * 3 + 1 == CC_SUB) {
-        uint32_t a = c->cc_a & m, b = c->cc_b & m;
-        switch (cc >> 1) {
-        case 1: return (a < b) ^ (cc & 1);
-        case 3: return (a <= b) ^ (cc & 1);
-        case 6: return ((a ^ sign) < (b ^ sign)) ^ (cc & 1);
-        case 7: return ((a ^ sign) <= (b ^ sign)) ^ (cc & 1);
-        default: break;
-        }
-    }
-    switch (cc >> 1) {
-    case 0: res = lazy_of(c, kind, m, sign); break;
-    case 1: res = lazy_cf(c, kind, m); break;
-    case 2: res = r == 0; break;
-    case 3: res = r == 0 || lazy_cf(c, kind, m); break;
-    case 4: res = r & sign; break;
-    case 5: res = !__builtin_parity(r & 0xFF); break;
-    case 6: res = !(r & sign) != !lazy_of(c, kind, m, sign); break;
-    default: res = r == 0 || (!(r & sign) != !lazy_of(c, kind, m, sign)); break;
-    }
-    return res ^ (cc & 1);
-}
+bool cpu_cond(Cpu *c, unsigned cc) { return cpu_cond_inline(c, cc); }
 
 /* Writes EFLAGS bits selected by mask; bit 1 always reads 1.  Callers
  * compute the mask from CPL/IOPL/mode (POPF, IRET, task switch). */

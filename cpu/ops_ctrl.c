@@ -217,12 +217,16 @@ static void op_lxs(Cpu *c, const Insn *i)
 FAM1(lxs, op_lxs);
 
 /* ---- near control transfer ---- */
-static void op_jcc(Cpu *c, const Insn *i)
-{
-    if (cpu_cond(c, i->op & 0xF))
-        cpu_jump(c, ip_mask(i, c->next_eip + i->imm));
-}
-FAM1(jcc, op_jcc);
+/* One handler per condition so the flag test is specialised. */
+#define JCC(n)                                                                \
+    static void op_jcc##n(Cpu *c, const Insn *i)                              \
+    {                                                                         \
+        if (cpu_cond_inline(c, 0x##n))                                        \
+            cpu_jump(c, ip_mask(i, c->next_eip + i->imm));                    \
+    }                                                                         \
+    FAM1(jcc##n, op_jcc##n);
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(A) JCC(B) JCC(C) JCC(D) JCC(E) JCC(F)
 
 static void op_jmp_rel(Cpu *c, const Insn *i) { cpu_jump(c, ip_mask(i, c->next_eip + i->imm)); }
 FAM1(jmp_rel, op_jmp_rel);
