@@ -122,6 +122,7 @@ welcome_test() {
     bin=$BUILD/roms/default_vm.bin
     [ -e "$bin" ] || { skip welcome "$bin is not built"; return; }
     cp "$bin" "$t/welcome.img" && truncate -s 1474560 "$t/welcome.img"
+    run_guest ref "$t/welcome.img" --timeout 5 # untyped, for noarg_test
     printf '# the rest of the greeting\n3.6s:"vsx!"\n' >"$t/keys.txt"
     run_guest welcome "$t/welcome.img" --timeout 6 --keys '3s:"Hello, "' --keys-file "$t/keys.txt"
     st=$?
@@ -163,6 +164,44 @@ welcome_floppy_test() {
         skip welcome_floppy "the floppy controller never interrupted SeaBIOS (floppy_wait_irq timeout)"
     else
         fail welcome_floppy "no welcome screen from the built-in floppy; screen: $(grep -v '^$' "$t/wf.txt" 2>/dev/null | tail -1)"
+    fi
+}
+
+# `vsx` with no arguments: a window showing the welcome VM (booted from the
+# built-in floppy).  SIGUSR1 screenshots it into the current folder; it must
+# match the headless welcome screen (same program, same 32M) up to the
+# blinking cursor.
+noarg_test() {
+    name=no_arguments_window
+    if ! have Xvfb; then skip $name "needs xvfb (make test-deps)"; return; fi
+    [ -s "$t/ref.png" ] || { skip $name "no headless welcome screenshot to compare with"; return; }
+    if ! start_xvfb; then skip $name "Xvfb did not start: $(tail -1 "$t/xvfb.log")"; return; fi
+    mkdir -p "$t/noarg"
+    # no `timeout` wrapper: it would die of the SIGUSR1 meant for vsx; the
+    # loop below ends vsx with SIGTERM
+    (cd "$t/noarg" && ASAN_OPTIONS=$win_asan DISPLAY=$display exec "$VSX") >"$t/noarg.out" 2>&1 &
+    vpid=$!
+    i=0 d=
+    while [ $i -lt 30 ]; do
+        sleep 1
+        kill -USR1 $vpid 2>/dev/null
+        sleep 0.3
+        shot=$(ls "$t/noarg"/Welcome-to-vsx-*.png 2>/dev/null | tail -1)
+        [ -n "$shot" ] && d=$(diff_pixels "$shot" "$t/ref.png")
+        [ -n "$d" ] && [ "$d" -lt 64 ] && break
+        i=$((i + 1))
+    done
+    kill -TERM $vpid 2>/dev/null
+    wait $vpid 2>/dev/null
+    kill "$xpid" 2>/dev/null
+    wait "$xpid" 2>/dev/null
+    xpid=
+    if [ -z "$shot" ]; then
+        fail $name "no screenshot from SIGUSR1 ($(tail -1 "$t/noarg.out"))"
+    elif [ -z "$d" ] || [ "$d" -ge 64 ]; then
+        fail $name "the window does not show the welcome screen (${d:-size mismatch} pixels differ)"
+    else
+        pass $name
     fi
 }
 
@@ -292,6 +331,7 @@ else
     done
     welcome_test
     welcome_floppy_test
+    noarg_test
     vsx_window_test
     window_keyboard_test
     signal_tests
