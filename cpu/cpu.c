@@ -247,6 +247,11 @@ bool cpu_rdmsr(Cpu *c, uint32_t msr, uint64_t *v)
 {
     switch (msr) {
     case 0x00: case 0x01: *v = 0; return true;   /* P5_MC_ADDR / P5_MC_TYPE */
+    case 0x17: case 0x8B:                         /* PLATFORM_ID, BIOS_SIGN_ID (P6) */
+        if (c->model->isa < ISA_P6)
+            return false;
+        *v = 0;
+        return true;
     case 0x10: *v = cpu_rdtsc(c); return true;    /* TSC */
     case 0x1B:
         if (!apic_msr_present(c))
@@ -267,6 +272,7 @@ bool cpu_wrmsr(Cpu *c, uint32_t msr, uint64_t v)
 {
     switch (msr) {
     case 0x00: case 0x01: return true;
+    case 0x8B: return c->model->isa >= ISA_P6; /* microcode signature latch */
     case 0x10: c->tsc_offset = v - tsc_base(c); return true;
     case 0x1B:
         /* IA32_APIC_BASE: BSP (8), enable (11), base (12-31); the rest is
