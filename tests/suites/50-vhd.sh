@@ -188,12 +188,13 @@ every_write() { # name pristine-image writes span strict|cached [ref]
     strict=
     [ "$mode" = strict ] && strict=--strict
     cp "$img0" "$T/e.vhd"; rm -f "$T/e.log"
-    strace -f -qq -o "$T/e.trace" -e trace=pwrite64 $W write "$T/e.vhd" "$T/e.log" 77 "$count" "$span"
+    # (LeakSanitizer cannot run under ptrace: off for sanitizer builds.)
+    ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$T/e.trace" -e trace=pwrite64 $W write "$T/e.vhd" "$T/e.log" 77 "$count" "$span"
     total=$(grep -c pwrite64 "$T/e.trace")
     n=1
     while [ $n -le "$total" ]; do
         cp "$img0" "$T/e.vhd"; rm -f "$T/e.log"
-        strace -qq -o /dev/null -e trace=pwrite64 -e inject=pwrite64:error=EIO:signal=KILL:when=$n \
+        ASAN_OPTIONS=detect_leaks=0 strace -qq -o /dev/null -e trace=pwrite64 -e inject=pwrite64:error=EIO:signal=KILL:when=$n \
             $W write "$T/e.vhd" "$T/e.log" 77 "$count" "$span" 2>/dev/null
         if ! $VHD check "$T/e.vhd" >"$T/cout" 2>&1; then
             fail "$name" "killed before pwrite $n of $total: $(head -1 "$T/cout")"; return
