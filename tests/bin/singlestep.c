@@ -451,6 +451,7 @@ typedef struct Insn {
     uint8_t imm8;      /* last byte of the instruction (shift count of C0/C1) */
     uint16_t far_off, far_seg; /* 9A/EA operand */
     uint32_t ea;       /* memory operand's linear address (16-bit modes) */
+    bool ss_operand;   /* the ModRM memory operand (or a string source) uses SS */
 } Insn;
 
 /* Regs16 index of each 16-bit register in ModRM encoding order. */
@@ -491,6 +492,27 @@ static void decode(const uint8_t *b, int n, Insn *in)
     }
 }
 
+/* Can this instruction touch memory through SS?  Implicit stack users
+ * (PUSH/POP/CALL/RET/INT/IRET/ENTER/LEAVE/PUSHA/POPA/PUSHF/POPF/BOUND is
+ * not one) or an SS-based operand.  Only those may turn the 286's #GP into
+ * the 386+'s #SS. */
+static bool stack_access(const Insn *in)
+{
+    static const uint8_t implicit[] = {0x06, 0x07, 0x0E, 0x16, 0x17, 0x1E, 0x1F, 0x60, 0x61, 0x68, 0x6A,
+                                       0x8F, 0x9A, 0x9C, 0x9D, 0xC2, 0xC3, 0xC8, 0xC9, 0xCA, 0xCB, 0xCC,
+                                       0xCD, 0xCE, 0xCF, 0xE8};
+    if (in->ss_operand)
+        return true;
+    if (in->op >= 0x50 && in->op <= 0x5F)
+        return true;
+    if (in->op == 0xFF && (in->reg == 2 || in->reg == 3 || in->reg == 6))
+        return true;
+    for (size_t i = 0; i < sizeof implicit; i++)
+        if (in->op == implicit[i])
+            return true;
+    return false;
+}
+
 /* Fills the fields of `in` that need the operand bytes or registers. */
 static void insn_details(Insn *in, const uint8_t *b, int nb, const Regs16 *init)
 {
@@ -501,6 +523,9 @@ static void insn_details(Insn *in, const uint8_t *b, int nb, const Regs16 *init)
         in->far_off = (uint16_t)(b[o + 1] | b[o + 2] << 8);
         in->far_seg = (uint16_t)(b[o + 3] | b[o + 4] << 8);
     }
+    for (int i = 0; i < in->nprefix; i++)
+        if (b[i] == 0x36) /* SS: override, e.g. of a string instruction's source */
+            in->ss_operand = true;
     if (!in->mem || o + 1 >= nb)
         return;
     /* 16-bit effective address (Intel SDM Vol. 2A Table 2-1). */
@@ -527,6 +552,7 @@ static void insn_details(Insn *in, const uint8_t *b, int nb, const Regs16 *init)
         if ((b[i] & 0xE7) == 0x26)
             seg = seg_of_prefix[(b[i] >> 3) & 3];
     in->ea = ((uint32_t)init->v[seg] << 4) + off;
+    in->ss_operand = seg == R_SS;
 }
 
 /* LOCK-able forms on the 386+ (Intel SDM Vol. 2A, LOCK): memory destination
@@ -840,7 +866,7 @@ static bool compare(Runner *r, const Json *j, int t, const Regs16 *init, const R
             return true;
         }
     }
-    if (exc_no == 13 && clean_fault(r, init, fin, 12, mask)) {
+    if (exc_no == 13 && stack_access(in) && clean_fault(r, init, fin, 12, mask)) {
         *rule = RULE_STACK_SS;
         return true;
     }
