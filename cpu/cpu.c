@@ -110,6 +110,7 @@ Cpu *cpu_create(Bus *bus, Clock *clk, const char *model, VsxError *err)
     c->bus = bus;
     c->clk = clk;
     c->model = m;
+    c->tlb_nused = TLB_USED_MAX + 1; /* calloc'ed tags are not invalid yet: the first flush clears all */
     c->arena = malloc(ARENA_SIZE);
     c->tracked_pages = (uint32_t)(bus_ram_below_4g(bus) >> 12);
     if (c->tracked_pages < 0x100)

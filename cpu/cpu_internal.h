@@ -89,6 +89,7 @@ enum {
 #define TLB_BITS 11
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (1ull << 40)
+#define TLB_USED_MAX 256
 typedef struct TlbEntry {
     uint64_t tag;
     uintptr_t addend;  /* host pointer = addend + linear address */
@@ -190,6 +191,11 @@ struct Cpu {
 
     TlbEntry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE];
     TlbEntry tlb_none[TLB_SIZE];  /* never hits: alignment checking is on */
+    /* Slots filled since the last flush, so that flushes (every CR0/CR3
+     * write: real/protected mode switching firmware does thousands a
+     * second) and code-page write protection touch only those. */
+    uint16_t tlb_used[TLB_USED_MAX];
+    unsigned tlb_nused;           /* > TLB_USED_MAX: too many, scan everything */
     bool ac_check;                /* CR0.AM && EFLAGS.AC && CPL 3 */
 
     /* system state */

@@ -79,16 +79,26 @@ uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user)
 }
 
 /* ---- TLB ---- */
+static void tlb_invalidate_slot(Cpu *c, unsigned k)
+{
+    c->tlb_none[k].tag = TLB_INVALID;
+    for (int u = 0; u < 2; u++) {
+        c->tlb_r[u][k].tag = TLB_INVALID;
+        c->tlb_w[u][k].tag = TLB_INVALID;
+    }
+}
+
 void tlb_flush(Cpu *c)
 {
     c->chain_gen++;
-    for (unsigned k = 0; k < TLB_SIZE; k++)
-        c->tlb_none[k].tag = TLB_INVALID;
-    for (int u = 0; u < 2; u++)
-        for (unsigned k = 0; k < TLB_SIZE; k++) {
-            c->tlb_r[u][k].tag = TLB_INVALID;
-            c->tlb_w[u][k].tag = TLB_INVALID;
-        }
+    if (c->tlb_nused <= TLB_USED_MAX) {
+        for (unsigned i = 0; i < c->tlb_nused; i++)
+            tlb_invalidate_slot(c, c->tlb_used[i]);
+    } else {
+        for (unsigned k = 0; k < TLB_SIZE; k++)
+            tlb_invalidate_slot(c, k);
+    }
+    c->tlb_nused = 0;
 }
 
 void tlb_flush_page(Cpu *c, uint32_t lin)
@@ -125,12 +135,31 @@ void cpu_update_tlb_sel(Cpu *c)
 }
 
 /* Drops write entries pointing at physical page `pp` (it now holds code). */
-static void tlb_drop_writes_to(Cpu *c, uint32_t pp)
+static void tlb_drop_writes_slot(Cpu *c, unsigned k, uint32_t pp)
 {
     for (int u = 0; u < 2; u++)
-        for (unsigned k = 0; k < TLB_SIZE; k++)
-            if (c->tlb_w[u][k].tag != TLB_INVALID && c->tlb_w[u][k].ppage == pp)
-                c->tlb_w[u][k].tag = TLB_INVALID;
+        if (c->tlb_w[u][k].tag != TLB_INVALID && c->tlb_w[u][k].ppage == pp)
+            c->tlb_w[u][k].tag = TLB_INVALID;
+}
+
+static void tlb_drop_writes_to(Cpu *c, uint32_t pp)
+{
+    if (c->tlb_nused <= TLB_USED_MAX) {
+        for (unsigned i = 0; i < c->tlb_nused; i++)
+            tlb_drop_writes_slot(c, c->tlb_used[i], pp);
+        return;
+    }
+    for (unsigned k = 0; k < TLB_SIZE; k++)
+        tlb_drop_writes_slot(c, k, pp);
+}
+
+/* Remembers that slot k may hold entries (see Cpu.tlb_used). */
+static void tlb_note_slot(Cpu *c, unsigned k)
+{
+    if (c->tlb_nused < TLB_USED_MAX)
+        c->tlb_used[c->tlb_nused] = (uint16_t)k;
+    if (c->tlb_nused <= TLB_USED_MAX)
+        c->tlb_nused++;
 }
 
 static void tlb_fill(Cpu *c, uint32_t lin, uint32_t pa, bool write, bool user)
@@ -146,6 +175,8 @@ static void tlb_fill(Cpu *c, uint32_t lin, uint32_t pa, bool write, bool user)
     if (write && code_page_tracked(c, pa >> 12))
         return;
     TlbEntry *e = &(write ? c->tlb_w : c->tlb_r)[user][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag == TLB_INVALID)
+        tlb_note_slot(c, (lin >> 12) & (TLB_SIZE - 1));
     e->tag = lin & ~0xFFFu;
     e->addend = (uintptr_t)host - (uintptr_t)(lin & ~0xFFFu);
     e->ppage = pa >> 12;
