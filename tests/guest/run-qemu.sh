@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${QEMU_OUT:-/tmp/vsx-guest-qemu}
 mkdir -p "$out"
 QEMU_KNOWN="
+simd: QEMU 7.2 TCG lacks SIMD FP exceptions (#XM/#UD), the MXCSR reserved-bit #GP and #UD for EMMS with CR0.EM
 align: TCG does not implement alignment-check (#AC) exceptions
 seglimit: TCG does not check segment limits, types or null selectors on data accesses
 fpu: TCG's FNSTENV does not mask exceptions afterwards and does not save the last opcode; QEMU 7.2 aborts (assertion in tcg_handle_interrupt) when FERR# raises IRQ 13 with CR0.NE=0
