@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ui_priv.h"
 
@@ -172,7 +173,11 @@ static void screenshot_name(const UiOptions *opt, char *out, size_t len)
     localtime_r(&now, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(out, len, "%s/%s-%s.png", opt->screenshot_dir ? opt->screenshot_dir : ".", name, stamp);
+    const char *dir = opt->screenshot_dir ? opt->screenshot_dir : ".";
+    snprintf(out, len, "%s/%s-%s.png", dir, name, stamp);
+    /* two in the same second: NAME-STAMP-2.png, -3, ... */
+    for (int n = 2; n < 100 && access(out, F_OK) == 0; n++)
+        snprintf(out, len, "%s/%s-%s-%d.png", dir, name, stamp, n);
 }
 
 static int save_screenshot(Board *b, const char *path)

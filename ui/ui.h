@@ -40,7 +40,7 @@ typedef struct UiOptions {
     const char *screen_text_path;/* text screen (UTF-8) written at exit */
     const char *keys;            /* scripted keys, see above */
     const char *keys_file;       /* the same syntax, read from a file */
-    const char *screenshot_dir;  /* Ctrl+Alt+S / SIGUSR1: NAME-YYYYmmdd-HHMMSS.png */
+    const char *screenshot_dir;  /* Ctrl+Alt+S / SIGUSR1: NAME-YYYYmmdd-HHMMSS[-N].png */
     bool fullscreen;
     bool integer_scale;
     bool deterministic;          /* clock is virtual: never sleep to pace frames */
