@@ -186,7 +186,7 @@ noarg_test() {
         sleep 1
         kill -USR1 $vpid 2>/dev/null
         sleep 0.3
-        shot=$(ls "$t/noarg"/Welcome-to-vsx-*.png 2>/dev/null | tail -1)
+        shot=$(ls -t "$t/noarg"/Welcome-to-vsx-*.png 2>/dev/null | head -1)
         [ -n "$shot" ] && d=$(diff_pixels "$shot" "$t/ref.png")
         [ -n "$d" ] && [ "$d" -lt 64 ] && break
         i=$((i + 1))
