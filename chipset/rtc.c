@@ -514,6 +514,8 @@ static int rtc_nvram_load(Rtc *rtc, VsxError *err)
     uint8_t buf[CMOS_SIZE + 1];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
+    if (n == 0)
+        return 0; /* an empty file is a new, blank NVRAM */
     if (n != CMOS_SIZE)
         return vsx_errorf(err, "%s: not a %d-byte CMOS image", rtc->nvram_path, CMOS_SIZE);
     memcpy(rtc->r.cmos + NVRAM_FIRST, buf + NVRAM_FIRST, CMOS_SIZE - NVRAM_FIRST);

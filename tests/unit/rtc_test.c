@@ -216,7 +216,16 @@ TEST(rtc, nvram_file)
     CHECK_EQ(cmos_rd(f.bus, 0x7F), 0x3C);
     CHECK_EQ(cmos_rd(f.bus, 0x00), 0x00);      /* time from start_time, not the file */
     rtc_fix_done(&f);
-    FILE *fp = fopen(path, "wb");
+    FILE *fp = fopen(path, "wb");              /* an empty file is a new NVRAM */
+    fclose(fp);
+    rtc_fix_init(&f, T0, path);
+    CHECK(f.rtc != NULL);
+    rtc_fix_done(&f);
+    fp = fopen(path, "rb");
+    fseek(fp, 0, SEEK_END);
+    CHECK_EQ(ftell(fp), 128);                  /* written back whole at exit */
+    fclose(fp);
+    fp = fopen(path, "wb");
     fputs("short", fp);
     fclose(fp);
     VsxError err = {{0}};
