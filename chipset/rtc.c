@@ -152,7 +152,10 @@ static int rtc_decode_hour(const Rtc *rtc, uint8_t b)
 
 static bool rtc_divider_running(const Rtc *rtc)
 {
-    return (rtc->r.cmos[RTC_REG_A] & A_DV_MASK) == A_DV_NORMAL;
+    /* DV 010 selects the PC's 32.768 kHz crystal; 000/001 name other
+     * crystals, which a PC does not have: the chain still runs from the
+     * real one (as QEMU does).  11x holds the divider in reset. */
+    return (rtc->r.cmos[RTC_REG_A] & A_DV_MASK) <= A_DV_NORMAL;
 }
 
 static bool rtc_running(const Rtc *rtc)
