@@ -172,7 +172,8 @@ UiWindow *ui_window_open(Board *b, const UiOptions *opt, char *err, size_t errle
         ui_window_close(w);
         return NULL;
     }
-    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    /* whole-multiple scaling wants crisp blocks; free scaling a smooth picture */
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, opt->integer_scale ? "nearest" : "linear");
     window_icon(w->win);
     window_title(w);
     w->need_present = true;
@@ -198,12 +199,13 @@ void ui_window_close(UiWindow *w)
 }
 
 /* Legacy VGA modes (720x400 text, 320x200, 640x350 ...) were shown on a 4:3
- * monitor; VBE modes have square pixels. */
-static void display_size(int w, int h, int *dw, int *dh)
+ * monitor; VBE modes have square pixels.  Integer scaling keeps square
+ * pixels everywhere, so every guest pixel becomes a whole block. */
+static void display_size(const UiWindow *w, int fw, int fh, int *dw, int *dh)
 {
-    *dw = w, *dh = h;
-    if (w <= 720 && h <= 480 && w * 3 != h * 4)
-        *dh = w * 3 / 4;
+    *dw = fw, *dh = fh;
+    if (!w->opt->integer_scale && fw <= 720 && fh <= 480 && fw * 3 != fh * 4)
+        *dh = fw * 3 / 4;
 }
 
 /* A new guest resolution: the window follows at the largest whole scale
@@ -213,7 +215,7 @@ static void window_fit(UiWindow *w, int fw, int fh)
     if (w->fullscreen)
         return;
     int dw, dh, scale = 1;
-    display_size(fw, fh, &dw, &dh);
+    display_size(w, fw, fh, &dw, &dh);
     SDL_Rect usable;
     if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(w->win), &usable) == 0)
         while (dw * (scale + 1) <= usable.w * 9 / 10 && dh * (scale + 1) <= usable.h * 9 / 10 &&
@@ -238,7 +240,7 @@ static SDL_Rect dest_rect(UiWindow *w)
 {
     int ow, oh, dw, dh;
     SDL_GetRendererOutputSize(w->ren, &ow, &oh);
-    display_size(w->tex_w, w->tex_h, &dw, &dh);
+    display_size(w, w->tex_w, w->tex_h, &dw, &dh);
     double sx = (double)ow / dw, sy = (double)oh / dh, s = sx < sy ? sx : sy;
     if (w->opt->integer_scale && s >= 1)
         s = (int)s;
