@@ -224,6 +224,8 @@ static bool guest_run(CpuMachine *m, const uint8_t *insn, size_t len, State *s)
     cpu_set_regs(m->cpu, &r);
     uint64_t done = 0;
     CpuExit why = cpu_run(m->cpu, 200, &done);
+    for (int k = 0; k < 10 && why == CPU_EXIT_STOP; k++)   /* clock slice end */
+        why = cpu_run(m->cpu, 200, &done);
     cpu_get_regs(m->cpu, &r);
     bus_dma_read(m->bus, STATE_ADDR, s, sizeof *s);
     return why == CPU_EXIT_HLT && r.rip == CODE_ADDR + n;

@@ -1,0 +1,201 @@
+/*
+ * tests/unit/simd_test.c -- the P6 CPU models (CPUID data, IA32_APIC_BASE
+ * through the board's local APIC) and the SIMD reset state, on a bare CPU +
+ * RAM machine running a few guest instructions.
+ */
+#include "tests/bin/cpumachine.h"
+#include "tests/unit/test.h"
+
+enum { CODE = 0x10000 };
+
+typedef struct Run {
+    CpuExit why;
+    CpuRegs r;
+} Run;
+
+/* Runs `code` (then HLT) in flat 32-bit ring 0 with EAX/ECX/EDX preset. */
+static Run run_code(CpuMachine *m, const uint8_t *code, size_t len, uint32_t eax, uint32_t ecx,
+                    uint32_t edx, uint32_t cr4)
+{
+    Run out;
+    uint8_t hlt = 0xF4;
+    bus_dma_write(m->bus, CODE, code, len);
+    bus_dma_write(m->bus, CODE + len, &hlt, 1);
+    cpu_reset(m->cpu);
+    cpu_get_regs(m->cpu, &out.r);
+    cm_flat32(&out.r);
+    out.r.gpr[REG_AX] = eax;
+    out.r.gpr[REG_CX] = ecx;
+    out.r.gpr[REG_DX] = edx;
+    out.r.gpr[REG_SP] = 0x8000;
+    out.r.cr4 = cr4;
+    out.r.rip = CODE;
+    cpu_set_regs(m->cpu, &out.r);
+    uint64_t n = 0;
+    out.why = cpu_run(m->cpu, 100, &n);
+    /* A stop request (clock slice end) just returns early: go on, as the
+     * board does. */
+    for (int k = 0; k < 10 && out.why == CPU_EXIT_STOP; k++)
+        out.why = cpu_run(m->cpu, 100, &n);
+    cpu_get_regs(m->cpu, &out.r);
+    return out;
+}
+
+static const uint8_t cpuid_code[] = { 0x0F, 0xA2 };
+
+static bool make(CpuMachine *m, const char *model)
+{
+    VsxError err = { 0 };
+    if (cm_create(m, 1 << 20, model, &err) < 0) {
+        test_fail(__FILE__, __LINE__, "cannot create %s: %s", model, err.msg);
+        cm_destroy(m);
+        return false;
+    }
+    return true;
+}
+
+TEST(simd, p6_models_listed)
+{
+    const char *want[] = { "pentium2", "pentium3", "pentium4", "athlon" };
+    for (size_t k = 0; k < 4; k++) {
+        bool found = false;
+        for (const char *const *n = cpu_model_names(); *n; n++)
+            found |= !strcmp(*n, want[k]);
+        CHECK(found);
+        CHECK(cpu_model_valid(want[k]));
+    }
+}
+
+/* Features per model: only what vsx implements (no PAE/PGE/MTRR/PAT). */
+TEST(simd, cpuid_features)
+{
+    static const struct { const char *model; uint32_t family, set, clear; } t[] = {
+        { "pentium2", 6, (1u << 15) | (1u << 23) | (1u << 24) | (1u << 11), (1u << 25) | (1u << 26) },
+        { "pentium3", 6, (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25), 1u << 26 },
+        { "pentium4", 15, (1u << 25) | (1u << 26) | (1u << 19), 0 },
+        { "athlon", 6, (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25), 1u << 26 },
+    };
+    uint32_t never = (1u << 6) | (1u << 12) | (1u << 13) | (1u << 16) | (1u << 17);
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++) {
+        CpuMachine m;
+        if (!make(&m, t[k].model))
+            return;
+        Run r = run_code(&m, cpuid_code, sizeof cpuid_code, 1, 0, 0, 0);
+        CHECK_EQ(r.why, CPU_EXIT_HLT);
+        uint32_t a = (uint32_t)r.r.gpr[REG_AX], d = (uint32_t)r.r.gpr[REG_DX];
+        CHECK_EQ((a >> 8) & 0xF, t[k].family);
+        CHECK_EQ(d & t[k].set, t[k].set);
+        CHECK_EQ(d & (t[k].clear | never), 0);
+        /* A bare bus has no local APIC: the APIC bit reads clear. */
+        CHECK_EQ(d & (1u << 9), 0);
+        cm_destroy(&m);
+    }
+}
+
+static void check_string(const char *model, uint32_t leaf0, const char *want)
+{
+    CpuMachine m;
+    if (!make(&m, model))
+        return;
+    char got[49] = { 0 };
+    for (uint32_t l = 0; l < 3; l++) {
+        Run r = run_code(&m, cpuid_code, sizeof cpuid_code, leaf0 + l, 0, 0, 0);
+        uint32_t v[4] = { (uint32_t)r.r.gpr[REG_AX], (uint32_t)r.r.gpr[REG_BX],
+                          (uint32_t)r.r.gpr[REG_CX], (uint32_t)r.r.gpr[REG_DX] };
+        memcpy(got + 16 * l, v, 16);
+    }
+    if (strcmp(got, want))
+        test_fail(__FILE__, __LINE__, "%s brand '%s', want '%s'", model, got, want);
+    cm_destroy(&m);
+}
+
+TEST(simd, cpuid_vendor_brand_cache)
+{
+    check_string("pentium3", 0x80000002, "Intel(R) Pentium(R) III CPU");
+    check_string("athlon", 0x80000002, "AMD Athlon(tm) XP");
+    CpuMachine m;
+    if (!make(&m, "athlon"))
+        return;
+    Run r = run_code(&m, cpuid_code, sizeof cpuid_code, 0, 0, 0, 0);
+    char v[13] = { 0 };
+    memcpy(v, &r.r.gpr[REG_BX], 4);
+    memcpy(v + 4, &r.r.gpr[REG_DX], 4);
+    memcpy(v + 8, &r.r.gpr[REG_CX], 4);
+    CHECK(!strcmp(v, "AuthenticAMD"));
+    r = run_code(&m, cpuid_code, sizeof cpuid_code, 0x80000001, 0, 0, 0);
+    CHECK(r.r.gpr[REG_DX] & (1u << 22));          /* AMD MMX extensions */
+    CHECK_EQ(r.r.gpr[REG_DX] & (1u << 11), 0);    /* no SYSCALL */
+    cm_destroy(&m);
+    if (!make(&m, "pentium3"))
+        return;
+    r = run_code(&m, cpuid_code, sizeof cpuid_code, 2, 0, 0, 0);
+    CHECK_EQ(r.r.gpr[REG_AX] & 0xFF, 1);           /* leaf 2 run once */
+    CHECK_EQ(r.r.gpr[REG_DX], 0x0C040882);        /* 256K L2, 16K L1 I+D */
+    cm_destroy(&m);
+}
+
+/* A stand-in local APIC for bus_set_apic. */
+typedef struct FakeApic {
+    uint64_t base;
+    int writes;
+} FakeApic;
+static uint64_t fake_read(void *p) { return ((FakeApic *)p)->base; }
+static void fake_write(void *p, uint64_t v)
+{
+    ((FakeApic *)p)->base = v;
+    ((FakeApic *)p)->writes++;
+}
+
+TEST(simd, apic_base_msr_via_board)
+{
+    static const uint8_t rdmsr[] = { 0x0F, 0x32 }, wrmsr[] = { 0x0F, 0x30 };
+    CpuMachine m;
+    if (!make(&m, "pentium3"))
+        return;
+    /* No APIC on the bus: the MSR is absent, #GP (no IDT: shutdown). */
+    Run r = run_code(&m, rdmsr, sizeof rdmsr, 0, 0x1B, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
+    FakeApic apic = { 0xFEE00900, 0 };
+    bus_set_apic(m.bus, fake_read, fake_write, &apic);
+    r = run_code(&m, rdmsr, sizeof rdmsr, 0, 0x1B, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    CHECK_EQ(r.r.gpr[REG_AX], 0xFEE00900);
+    CHECK_EQ(r.r.gpr[REG_DX], 0);
+    r = run_code(&m, wrmsr, sizeof wrmsr, 0xFEC00800, 0x1B, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    CHECK_EQ(apic.base, 0xFEC00800);
+    CHECK_EQ(apic.writes, 1);
+    /* Reserved bits (here bit 32, beyond a 32-bit physical space): #GP. */
+    r = run_code(&m, wrmsr, sizeof wrmsr, 0xFEE00900, 0x1B, 1, 0);
+    CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
+    CHECK_EQ(apic.writes, 1);
+    /* With an APIC on the bus, CPUID.1 EDX bit 9 is set. */
+    r = run_code(&m, cpuid_code, sizeof cpuid_code, 1, 0, 0, 0);
+    CHECK(r.r.gpr[REG_DX] & (1u << 9));
+    cm_destroy(&m);
+}
+
+/* MXCSR is 1F80h after RESET (STMXCSR [0x3000]); SSE needs CR4.OSFXSR. */
+TEST(simd, mxcsr_reset_and_osfxsr)
+{
+    static const uint8_t stmxcsr[] = { 0x0F, 0xAE, 0x1D, 0x00, 0x30, 0x00, 0x00 };
+    CpuMachine m;
+    if (!make(&m, "pentium3"))
+        return;
+    uint32_t v = 0;
+    bus_dma_write(m.bus, 0x3000, &v, 4);
+    Run r = run_code(&m, stmxcsr, sizeof stmxcsr, 0, 0, 0, 0x200);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    bus_dma_read(m.bus, 0x3000, &v, 4);
+    CHECK_EQ(v, 0x1F80);
+    /* Without OSFXSR it is #UD (no IDT: shutdown). */
+    r = run_code(&m, stmxcsr, sizeof stmxcsr, 0, 0, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
+    cm_destroy(&m);
+    /* The pentium model has no SSE at all. */
+    if (!make(&m, "pentium"))
+        return;
+    r = run_code(&m, stmxcsr, sizeof stmxcsr, 0, 0, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
+    cm_destroy(&m);
+}
