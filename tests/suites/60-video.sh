@@ -78,11 +78,12 @@ window_test() {
 # ---------------------------------------------------------------- guests
 # run_guest NAME IMAGE [vsx options...]: boots IMAGE headless.  The boot
 # sectors work from a floppy or a disk; they boot as the first hard disk,
-# so this suite does not depend on the floppy controller.
+# so this suite does not depend on the floppy controller.  Deterministic
+# time: scripted keys and timeouts do not depend on the host's load.
 run_guest() {
     n=$1 img=$2
     shift 2
-    timeout 300 "$VSX" run --headless --timeout 60 --memory 32M --hda "$img" --boot disk \
+    timeout 300 "$VSX" run --headless --deterministic --timeout 60 --memory 32M --hda "$img" --boot disk \
         --screenshot "$t/$n.png" --screen-text "$t/$n.txt" "$@" >"$t/$n.out" 2>&1
 }
 
@@ -155,7 +156,7 @@ welcome_test() {
 
 # The welcome VM as `vsx` runs it: SeaBIOS boots the built-in floppy.
 welcome_floppy_test() {
-    timeout 120 "$VSX" run --headless --timeout 8 --memory 32M --fda builtin:welcome --boot floppy \
+    timeout 120 "$VSX" run --headless --deterministic --timeout 8 --memory 32M --fda builtin:welcome --boot floppy \
         --screen-text "$t/wf.txt" --debugcon "$t/wf.log" >"$t/wf.out" 2>&1
     if grep -q 'a whole x86 PC in one program' "$t/wf.txt" 2>/dev/null; then
         pass welcome_floppy
