@@ -166,7 +166,15 @@ int vhd_create(const char *path, const VhdCreate *c, char *err, size_t errlen);
 /* Names the finished file tmp path unless path exists (then -EEXIST). */
 int vhd_publish(const char *tmp, const char *path);
 
-/* Helpers shared with the tools. */
+static inline uint64_t vhd_block_offset(const Vhd *v, uint32_t block)
+{
+    return (uint64_t)v->bat[block] * 512;
+}
+
+/* Helpers shared within disk/. */
+void vhd_dirname(const char *path, char *out, size_t len); /* "." if none */
+int vhd_utf8_to_utf16(const char *s, uint16_t *out, size_t max); /* -1: too long */
+uint32_t vhd_file_timestamp(int fd); /* mtime, seconds since 2000 UTC */
 int vhd_pread(int fd, void *buf, size_t len, uint64_t off);
 int vhd_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 bool vhd_all_zero(const void *buf, size_t len);
