@@ -321,6 +321,23 @@ static void fp_commit(Cpu *c, uint32_t f)
     c->simd.mxcsr |= f;
 }
 
+/* With UM unmasked, underflow is reported for any tiny result, exact or
+ * not (SDM Vol. 1 11.5.2.5); the host run, all masked, flags it only when
+ * inexact.  Tininess is found by running again with FTZ, which flushes
+ * every tiny result and then reports UE (SDM Vol. 1 10.2.3.3). */
+static uint32_t unmasked_underflow(Cpu *c, const SimdForm *f, const Insn *i, const Xmm *dst,
+                                   const Xmm *src, unsigned n, uint32_t flags)
+{
+    uint32_t csr = c->simd.mxcsr;
+    if ((csr & (1u << 11)) || (flags & (MXCSR_UE | (7 & ~(csr >> 7)))) || (csr & MXCSR_FTZ))
+        return 0;
+    Xmm tmp = *dst;
+    c->simd.mxcsr = csr | MXCSR_FTZ;
+    uint32_t again = f->op(c, i, &tmp, src, n);
+    c->simd.mxcsr = csr;
+    return again & MXCSR_UE;
+}
+
 /* ---- registers ---- */
 static uint64_t mm_get(const Cpu *c, unsigned n) { return c->fpu.st[n & 7].mant; }
 static void mm_set(Cpu *c, unsigned n, uint64_t v)
@@ -393,7 +410,10 @@ static void run_generic(Cpu *c, const Insn *i, const SimdForm *f)
     else if (!kind_dst_gpr(k))
         dst = c->simd.xmm[i->reg];
     unsigned n = (kind_dst_mm(k) || k == K_GM) ? 8 : 16;
-    fp_commit(c, f->op(c, i, &dst, &src, n));
+    Xmm orig = dst;
+    uint32_t flags = f->op(c, i, &dst, &src, n);
+    flags |= unmasked_underflow(c, f, i, &orig, &src, n, flags);
+    fp_commit(c, flags);
     if (kind_dst_mm(k)) {
         mm_set(c, i->reg, dst.q[0]);
     } else if (kind_dst_gpr(k)) {

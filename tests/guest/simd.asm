@@ -137,6 +137,18 @@ have_sse:
         TRY .x2
         divss xmm0, xmm1
 .x2:    EXPECT_EXC 19, -1, "unmasked SIMD exception must raise #XM"
+        ; exact tiny result (2^-126 * 0.5) with UM unmasked: UE, #XM, no PE
+        movss xmm2, [min_normal]
+        ldmxcsr [mx_um_clear]
+        TRY .x3
+        mulss xmm2, [half]
+.x3:    EXPECT_EXC 19, -1, "exact tiny result with UM unmasked must raise #XM"
+        stmxcsr [V + 8]
+        CHECK_EQ [V + 8], 0x1780 | 0x10, "UE alone after an exact underflow"
+        ldmxcsr [mx_default]
+        mulss xmm2, [half]                      ; masked and exact: no flags
+        stmxcsr [V + 8]
+        CHECK_EQ [V + 8], 0x1F80, "exact denormal result, masked: no flags"
         ldmxcsr [mx_default]
         divss xmm0, xmm1                        ; masked: +inf, ZE
         movss [V + 12], xmm0
@@ -231,5 +243,8 @@ mx_default:  dd 0x1F80
 mx_reserved: dd 0x11F80
 mx_zm_clear: dd 0x1D80                  ; ZM (bit 9) clear
 mx_rc:       dd 0x3F80                  ; RC = round down
+mx_um_clear: dd 0x1780                  ; UM (bit 11) clear
+min_normal:  dd 0x00800000
+half:        dd 0x3F000000
 
 %include "lib_end.inc"
