@@ -119,6 +119,26 @@ guest_test() { # NAME: tests/video/NAME.asm against vga_expect NAME
     fi
 }
 
+# Monochrome mode 7: the BIOS moves the CRTC to 3B4h (misc output bit 0
+# clear); the text must still come out at B000.
+mode7_test() {
+    name=guest_mode7
+    nasm -f bin -I "$VSX_TESTS/video/" -o "$t/mode7.img" "$VSX_TESTS/video/mode7.asm" 2>"$t/m7.nasm" ||
+        { fail $name "nasm: $(head -1 "$t/m7.nasm")"; return; }
+    truncate -s 1474560 "$t/mode7.img"
+    run_guest mode7 "$t/mode7.img"
+    st=$?
+    if [ $st -ne 1 ]; then
+        fail $name "exit status $st, want 1: $(tail -1 "$t/mode7.out")"
+    elif [ "$(head -1 "$t/mode7.txt")" != "mono text test" ]; then
+        fail $name "text row 0 is '$(head -1 "$t/mode7.txt")'"
+    elif [ "$(identify -format %wx%h "$t/mode7.png" 2>/dev/null)" != 720x400 ]; then
+        fail $name "screenshot is $(identify -format %wx%h "$t/mode7.png" 2>/dev/null), want 720x400"
+    else
+        pass $name
+    fi
+}
+
 welcome_test() {
     bin=$BUILD/roms/default_vm.bin
     [ -e "$bin" ] || { skip welcome "$bin is not built"; return; }
@@ -330,6 +350,7 @@ else
     for g in mode13 modex text vbe mode12 cga4; do
         guest_test $g
     done
+    mode7_test
     welcome_test
     welcome_floppy_test
     noarg_test
