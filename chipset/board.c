@@ -212,6 +212,10 @@ static void board_fill_fwcfg(Board *b)
     uint8_t cpus[2] = {1, 0};
     fwcfg_set(b->fwcfg, 0x05, cpus, 2); /* FW_CFG_NB_CPUS */
     fwcfg_set(b->fwcfg, 0x0F, cpus, 2); /* FW_CFG_MAX_CPUS */
+    /* The PIT's IRQ 0 reaches I/O APIC pin 2 (board_irq_set): firmware must
+     * describe that override in its MP/ACPI tables (QEMU's key 0x8002). */
+    uint8_t irq0_override[4] = {1, 0, 0, 0};
+    fwcfg_set(b->fwcfg, 0x8002, irq0_override, 4);
 
     /* etc/e820: guest RAM; SeaBIOS reserves its own areas inside it. */
     uint8_t e820[2 * 20];
