@@ -238,3 +238,21 @@ TEST(dma, nonsense)
     CHECK_EQ(inb(f.bus, 0x0F) & 0x0F, 0x0F);
     dma_fix_done(&f);
 }
+
+TEST(dma, verify_touches_no_memory)
+{
+    DmaFix f;
+    dma_fix_init(&f);
+    f.dev.to_memory = true;
+    isa_dma_register(f.dma, 2, fake_handler, &f.dev);
+    outb(f.bus, 0xD4, 0x00);
+    setup8(f.bus, 2, 0x02, 0x0000, 63, 0x40);    /* single, verify */
+    outb(f.bus, 0x0A, 0x02);
+    isa_dma_request(f.dma, 2, true);
+    isa_dma_run(f.dma);
+    CHECK_EQ(inb(f.bus, 0x08) & 0x04, 0x04);     /* it still counts to TC */
+    uint8_t *ram = bus_ram(f.bus);
+    for (int i = 0; i < 64; i++)
+        CHECK_EQ(ram[0x20000 + i], 0);
+    dma_fix_done(&f);
+}

@@ -216,3 +216,23 @@ TEST(uart, nonsense)
     CHECK_EQ(inb(x.bus, COM1 + 7), 0x42);
     uart_fix_done(&x);
 }
+
+TEST(uart, modem_status_interrupt)
+{
+    UartFix x;
+    uart_fix_init(&x);
+    outb(x.bus, COM1 + 4, 0x10);                 /* loopback */
+    (void)inb(x.bus, COM1 + 6);
+    outb(x.bus, COM1 + 1, 0x08);                 /* modem status interrupt only */
+    CHECK_EQ(inb(x.bus, COM1 + 2) & 0x0F, 0x01);
+    outb(x.bus, COM1 + 4, 0x11);                 /* DTR -> DSR */
+    CHECK_EQ(inb(x.bus, COM1 + 2) & 0x0F, 0x00);
+    CHECK_EQ(inb(x.bus, COM1 + 6), 0x22);        /* DSR, DDSR; the read clears */
+    CHECK_EQ(inb(x.bus, COM1 + 2) & 0x0F, 0x01);
+    /* Out of loopback with OUT2: a delta raises IRQ 4. */
+    outb(x.bus, COM1 + 4, 0x08);
+    CHECK_EQ(x.irqs.level[4], 1);                /* the terminal's lines appeared */
+    (void)inb(x.bus, COM1 + 6);
+    CHECK_EQ(x.irqs.level[4], 0);
+    uart_fix_done(&x);
+}
