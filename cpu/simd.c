@@ -602,7 +602,12 @@ static void op_movnti(Cpu *c, const Insn *i, const SimdForm *f)
 
 /* 0F 18: PREFETCHh hints; nothing to do without caches (reserved
  * encodings are NOPs too, SDM Vol. 2 PREFETCHh). */
-static void op_hint(Cpu *c, const Insn *i, const SimdForm *f) { (void)c, (void)i, (void)f; }
+static void op_hint(Cpu *c, const Insn *i, const SimdForm *f)
+{
+    (void)i, (void)f;
+    if (c->model->isa < ISA_P6)   /* the 0F 18-1F hint space is P6 and later */
+        cpu_ud(c);
+}
 
 /* ---- MXCSR, FXSAVE / FXRSTOR ---- */
 /* MXCSR_MASK: DAZ exists on the SSE2 models only (early SSE parts lack it,
