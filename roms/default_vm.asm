@@ -131,6 +131,7 @@ show_cpu:
         jmp     .print
 .cpuid: xor     eax, eax
         cpuid
+        mov     [max_leaf], eax
         mov     [vendor], ebx
         mov     [vendor + 4], edx
         mov     [vendor + 8], ecx
@@ -138,7 +139,10 @@ show_cpu:
         mov     dx, 0x080E
         mov     bl, ATTR_SCREEN
         call    print_at
-        mov     eax, 0x80000000
+        cmp     dword [max_leaf], 1
+        jb      .ext
+        call    show_signature
+.ext:   mov     eax, 0x80000000
         cpuid
         cmp     eax, 0x80000004
         jb      .ret
@@ -164,6 +168,55 @@ show_cpu:
 .print: mov     bl, ATTR_SCREEN
         call    print_at
 .ret:   ret
+
+; After the vendor: ", family F, model M, stepping S" from CPUID leaf 1,
+; and on the next free row the features a user might ask about.
+show_signature:
+        mov     eax, 1
+        cpuid
+        mov     [signature], eax
+        mov     [features], edx
+        mov     si, str_family
+        call    print_here
+        mov     cl, 8
+        call    print_sig_field
+        mov     si, str_model
+        call    print_here
+        mov     cl, 4
+        call    print_sig_field
+        mov     si, str_stepping
+        call    print_here
+        mov     cl, 0
+        call    print_sig_field
+        mov     dx, 0x0A0E
+        mov     bl, ATTR_INI
+        mov     si, str_features
+        call    print_at
+        mov     si, feature_names
+.next:  lodsb                           ; EDX bit number, then its name
+        cmp     al, 0xFF
+        je      .done
+        movzx   ecx, al
+        mov     eax, [features]
+        bt      eax, ecx
+        jnc     .skip
+        call    print_here
+        jmp     .next
+.skip:  lodsb
+        test    al, al
+        jnz     .skip
+        jmp     .next
+.done:  ret
+
+; prints (signature >> CL) & 15 in decimal at the saved position
+print_sig_field:
+        mov     eax, [signature]
+        shr     eax, cl
+        and     eax, 15
+        mov     di, numbuf
+        call    utoa
+        mov     si, numbuf
+        jmp     print_here
 
 ; CF clear when EFLAGS.ID (bit 21) can be toggled, i.e. CPUID exists.
 have_cpuid:
@@ -416,6 +469,12 @@ banner          db 0xDB, 0xDB, "    ", 0xDB, 0xDB, "  ", 0xDB, 0xDB, 0xDB, 0xDB,
 str_tagline     db "a whole x86 PC in one program", 0
 str_cpu         db "CPU", 0
 str_no_cpuid    db "no CPUID (a 386 or 486 without it)", 0
+str_family      db ", family ", 0
+str_model       db ", model ", 0
+str_stepping    db ", stepping ", 0
+str_features    db "features:", 0
+feature_names   db 0, " fpu", 0, 4, " tsc", 0, 8, " cx8", 0, 15, " cmov", 0
+                db 23, " mmx", 0, 25, " sse", 0, 26, " sse2", 0, 0xFF
 str_memory      db "Memory", 0
 str_mib         db " MiB usable, in ", 0
 str_ranges      db " E820 ranges", 0
@@ -438,6 +497,9 @@ brand           times 49 db 0
 numbuf          times 12 db 0
         align 4
 mem_kib         dd 0
+max_leaf        dd 0
+signature       dd 0
+features        dd 0
 e820_count      dw 0
 cur_pos         dw 0
 cur_attr        db 0
