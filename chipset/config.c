@@ -461,7 +461,9 @@ int config_load(VmConfig *cfg, const char *path, const char *text, const char *d
     }
     Loader ld = {.cfg = cfg, .file = path, .err = err, .models = cpu_models, .kind = -1};
     snprintf(ld.section, sizeof ld.section, "vm");
+    ld.err = NULL; /* defaults are the table's own: nothing to report */
     apply_defaults(&ld);
+    ld.err = err;
     ld.errors = 0;
     int rc;
     if (text) {

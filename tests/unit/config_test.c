@@ -6,7 +6,7 @@
 #include "../../chipset/config.h"
 #include "test.h"
 
-static const char *const models[] = {"486", "pentium", NULL};
+static const char *const models[] = {"486", "pentium", "pentium3", NULL};
 static VmConfig cfg; /* large: keep it off the stack */
 
 static int load(const char *text, VsxError *err)
@@ -40,7 +40,7 @@ TEST(config, defaults_and_relative_paths)
     CHECK_EQ(load("[vm]\nmemory = 64M\n[ide0.master]\nimage = disk.img\n", &err), 0);
     CHECK_STR(err.msg, "");
     CHECK_EQ(cfg.memory, 64u << 20);
-    CHECK_STR(cfg.cpu, "pentium");
+    CHECK_STR(cfg.cpu, "pentium3");
     CHECK_EQ(cfg.accel, ACCEL_AUTO);
     CHECK_STR(cfg.name, "vm");
     CHECK_EQ(cfg.ide[0].type, DRIVE_DISK);
