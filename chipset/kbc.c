@@ -398,6 +398,15 @@ static void kbd_emit(Kbc *k, int keycode, bool down)
     kbd_send(k, out);
 }
 
+/* A set-1 make code (1-0x7F), an extended one (0xE001-0xE07F) or Pause. */
+static bool key_valid(int keycode)
+{
+    if (keycode == KBC_KEY_PAUSE)
+        return true;
+    int code = keycode & 0xFF;
+    return (keycode >> 8 == 0 || keycode >> 8 == 0xE0) && code > 0 && code < 0x80;
+}
+
 static void kbd_repeat_fired(void *opaque, uint64_t now)
 {
     Kbc *k = opaque;
@@ -414,7 +423,7 @@ static void kbd_repeat_fired(void *opaque, uint64_t now)
 void kbc_key_event(Kbc *k, int keycode, bool down)
 {
     KbdState *kb = &k->r.kbd;
-    if (!kb->scanning)
+    if (!kb->scanning || !key_valid(keycode))
         return;
     if (down && keycode == kb->held)
         return; /* host auto-repeat: the keyboard's own typematic repeats */

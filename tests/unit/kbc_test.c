@@ -248,6 +248,11 @@ TEST(kbc, scancode_sets_and_translation)
     EXPECT_BYTES(&f, 0xE0, 0x12, 0xE0, 0x7C, 0xE0, 0xF0, 0x7C, 0xE0, 0xF0, 0x12);
     kbc_key_event(f.kbc, KBC_KEY_PAUSE, true);
     EXPECT_BYTES(&f, 0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77);
+    kbc_key_event(f.kbc, 0x9E, true);            /* not make codes: ignored */
+    kbc_key_event(f.kbc, 0x1234, true);
+    kbc_key_event(f.kbc, 0xE0F0, true);
+    kbc_key_event(f.kbc, -5, true);
+    EXPECT_BYTES(&f);
     kbc_fix_done(&f);
 }
 
