@@ -148,7 +148,8 @@ welcome_test() {
     run_guest welcome "$t/welcome.img" --timeout 6 --keys '3s:"Hello, "' --keys-file "$t/keys.txt"
     st=$?
     [ $st -eq 124 ] && pass timeout_status || fail timeout_status "exit status $st, want 124"
-    for want in 'a whole x86 PC in one program' 'CPU *[A-Za-z]' 'Memory *[0-9]+ MiB usable' \
+    for want in 'a whole x86 PC in one program' 'CPU *[A-Za-z]+, family [0-9]+, model [0-9]+' \
+        'features: fpu' 'Memory *3[01] MiB usable' \
         'image  = disk.vhd' 'Hello, vsx!' 'scan 02 ascii 21'; do
         if ! grep -Eq "$want" "$t/welcome.txt"; then
             fail welcome "screen lacks '$want'"
