@@ -210,17 +210,18 @@ static void screenshot_on_request(Board *b, const UiOptions *opt)
 
 static int save_screen_text(Board *b, const char *path)
 {
-    static char text[256 * 1024];
+    enum { TEXT_MAX = 256 * 1024 }; /* 132x60 cells of 3-byte UTF-8 fit easily */
+    char *text = malloc(TEXT_MAX);
     Vga *vga = board_vga(b);
-    size_t n = vga ? vga_screen_text(vga, text, sizeof text) : 0;
+    size_t n = vga && text ? vga_screen_text(vga, text, TEXT_MAX) : 0;
     FILE *f = fopen(path, "wb");
-    if (!f || fwrite(text, 1, n, f) != n) {
+    int rc = f && fwrite(text, 1, n, f) == n ? 0 : -1;
+    if (f && fclose(f))
+        rc = -1;
+    if (rc)
         fprintf(stderr, "vsx: %s: %s\n", path, strerror(errno));
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    return fclose(f);
+    free(text);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
