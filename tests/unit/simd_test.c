@@ -14,14 +14,15 @@ typedef struct Run {
 } Run;
 
 /* Runs `code` (then HLT) in flat 32-bit ring 0 with EAX/ECX/EDX preset. */
-static Run run_code(CpuMachine *m, const uint8_t *code, size_t len, uint32_t eax, uint32_t ecx,
-                    uint32_t edx, uint32_t cr4)
+static Run run_code_from(CpuMachine *m, bool reset, const uint8_t *code, size_t len, uint32_t eax,
+                         uint32_t ecx, uint32_t edx, uint32_t cr4)
 {
     Run out;
     uint8_t hlt = 0xF4;
     bus_dma_write(m->bus, CODE, code, len);
     bus_dma_write(m->bus, CODE + len, &hlt, 1);
-    cpu_reset(m->cpu);
+    if (reset)
+        cpu_reset(m->cpu);
     cpu_get_regs(m->cpu, &out.r);
     cm_flat32(&out.r);
     out.r.gpr[REG_AX] = eax;
@@ -30,6 +31,7 @@ static Run run_code(CpuMachine *m, const uint8_t *code, size_t len, uint32_t eax
     out.r.gpr[REG_SP] = 0x8000;
     out.r.cr4 = cr4;
     out.r.rip = CODE;
+    out.r.halted = false;
     cpu_set_regs(m->cpu, &out.r);
     uint64_t n = 0;
     out.why = cpu_run(m->cpu, 100, &n);
@@ -39,6 +41,12 @@ static Run run_code(CpuMachine *m, const uint8_t *code, size_t len, uint32_t eax
         out.why = cpu_run(m->cpu, 100, &n);
     cpu_get_regs(m->cpu, &out.r);
     return out;
+}
+
+static Run run_code(CpuMachine *m, const uint8_t *code, size_t len, uint32_t eax, uint32_t ecx,
+                    uint32_t edx, uint32_t cr4)
+{
+    return run_code_from(m, true, code, len, eax, ecx, edx, cr4);
 }
 
 static const uint8_t cpuid_code[] = { 0x0F, 0xA2 };
@@ -197,5 +205,44 @@ TEST(simd, mxcsr_reset_and_osfxsr)
         return;
     r = run_code(&m, stmxcsr, sizeof stmxcsr, 0, 0, 0, 0);
     CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
+    cm_destroy(&m);
+}
+
+/* XMM registers and MXCSR survive cpu_save / cpu_reset / cpu_load. */
+TEST(simd, save_load_xmm_mxcsr)
+{
+    /* movups xmm5, [0x3000]; ldmxcsr [0x3010] */
+    static const uint8_t load[] = { 0x0F, 0x10, 0x2D, 0x00, 0x30, 0x00, 0x00,
+                                    0x0F, 0xAE, 0x15, 0x10, 0x30, 0x00, 0x00 };
+    /* movups [0x3020], xmm5; stmxcsr [0x3030] */
+    static const uint8_t store[] = { 0x0F, 0x11, 0x2D, 0x20, 0x30, 0x00, 0x00,
+                                     0x0F, 0xAE, 0x1D, 0x30, 0x30, 0x00, 0x00 };
+    CpuMachine m;
+    if (!make(&m, "pentium4"))
+        return;
+    uint8_t pat[20];
+    for (int k = 0; k < 16; k++)
+        pat[k] = (uint8_t)(0xA0 + k);
+    uint32_t csr = 0x7F40;   /* RC=11, DAZ */
+    memcpy(pat + 16, &csr, 4);
+    bus_dma_write(m.bus, 0x3000, pat, sizeof pat);
+    Run r = run_code(&m, load, sizeof load, 0, 0, 0, 0x200);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    StateStream *w = state_writer_create();
+    cpu_save(m.cpu, w);
+    size_t len = 0;
+    const void *data = state_data(w, &len);
+    cpu_reset(m.cpu);
+    StateStream *rd = state_reader_create(data, len);
+    CHECK_EQ(cpu_load(m.cpu, rd), 0);
+    state_destroy(rd);
+    state_destroy(w);
+    r = run_code_from(&m, false, store, sizeof store, 0, 0, 0, 0x200);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    uint8_t got[20];
+    bus_dma_read(m.bus, 0x3020, got, 16);
+    bus_dma_read(m.bus, 0x3030, got + 16, 4);
+    if (memcmp(got, pat, 20))
+        test_fail(__FILE__, __LINE__, "after load: xmm5 %02x%02x.. mxcsr %02x%02x", got[0], got[15], got[17], got[16]);
     cm_destroy(&m);
 }
