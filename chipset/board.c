@@ -327,11 +327,12 @@ static int board_open_disks(Board *b, VsxError *err)
             flags |= DISK_OPEN_CDROM | DISK_OPEN_READONLY;
         if (d->undo != UNDO_NO) {
             /* Undo disk: guest writes go to a differencing VHD beside the image. */
-            char *u = b->undo_path[i];
+            char *u = b->undo_path[i], path[CFG_PATH_MAX];
             if (d->undo_file[0])
-                snprintf(u, CFG_PATH_MAX, "%s", d->undo_file);
+                snprintf(path, sizeof path, "%s", d->undo_file);
             else
-                snprintf(u, CFG_PATH_MAX, "%.*s.undo.vhd", CFG_PATH_MAX - 10, d->image);
+                snprintf(path, sizeof path, "%.*s.undo.vhd", CFG_PATH_MAX - 10, d->image);
+            memcpy(u, path, sizeof path);
             b->ide[i] = disk_open_undo(d->image, u, flags, msg, sizeof msg);
             if (!b->ide[i])
                 u[0] = 0;
