@@ -180,7 +180,9 @@ static void screenshot_name(const UiOptions *opt, char *out, size_t len)
         snprintf(out, len, "%s/%s-%s-%d.png", dir, name, stamp, n);
 }
 
-static int save_screenshot(Board *b, const char *path)
+/* Renders and writes a PNG.  The render consumes the VGA's change record,
+ * so a window, if any, is shown the same frame to stay in step. */
+static int save_screenshot(Board *b, UiWindow *win, const char *path)
 {
     Vga *vga = board_vga(b);
     if (!vga) {
@@ -189,6 +191,8 @@ static int save_screenshot(Board *b, const char *path)
     }
     VgaFrame f;
     vga_render(vga, &f);
+    if (win)
+        ui_window_present(win, &f);
     char err[512];
     if (ui_write_png(path, &f, err, sizeof err)) {
         fprintf(stderr, "vsx: screenshot %s\n", err);
@@ -197,14 +201,14 @@ static int save_screenshot(Board *b, const char *path)
     return 0;
 }
 
-static void screenshot_on_request(Board *b, const UiOptions *opt)
+static void screenshot_on_request(Board *b, UiWindow *win, const UiOptions *opt)
 {
     char path[4096];
     if (opt->screenshot_dir || !opt->screenshot_path)
         screenshot_name(opt, path, sizeof path);
     else
         snprintf(path, sizeof path, "%s", opt->screenshot_path);
-    if (save_screenshot(b, path) == 0)
+    if (save_screenshot(b, win, path) == 0)
         fprintf(stderr, "vsx: screenshot %s\n", path);
 }
 
@@ -248,7 +252,7 @@ static int loop_window(Loop *l, int *status)
         *status = 0;
         return 1;
     case UI_SCREENSHOT:
-        screenshot_on_request(l->b, l->opt);
+        screenshot_on_request(l->b, l->win, l->opt);
         break;
     case UI_PAUSE:
         l->paused = !l->paused;
@@ -291,7 +295,7 @@ static int loop_step(Loop *l, int *status)
     }
     if (ui_signal_shot) {
         ui_signal_shot = 0;
-        screenshot_on_request(l->b, l->opt);
+        screenshot_on_request(l->b, l->win, l->opt);
     }
     return l->win ? loop_window(l, status) : 0;
 }
@@ -299,7 +303,7 @@ static int loop_step(Loop *l, int *status)
 static void finish_files(Board *b, const UiOptions *opt)
 {
     if (opt->screenshot_path)
-        save_screenshot(b, opt->screenshot_path);
+        save_screenshot(b, NULL, opt->screenshot_path);
     if (opt->screen_text_path)
         save_screen_text(b, opt->screen_text_path);
 }
