@@ -13,6 +13,7 @@ mkdir -p "$out"
 QEMU_KNOWN="
 simd: QEMU 7.2 TCG lacks SIMD FP exceptions (#XM/#UD), the MXCSR reserved-bit #GP and #UD for EMMS with CR0.EM
 align: TCG does not implement alignment-check (#AC) exceptions
+task2: TCG ignores the TSS T (debug trap) flag; the T-flag checks come last, so QEMU validates the rest
 seglimit: TCG does not check segment limits, types or null selectors on data accesses
 fpu: TCG's FNSTENV does not mask exceptions afterwards and does not save the last opcode; QEMU 7.2 aborts (assertion in tcg_handle_interrupt) when FERR# raises IRQ 13 with CR0.NE=0
 debuggd: TCG does not implement DR7.GD general-detect faults
