@@ -23,6 +23,7 @@ v86vme: TCG does not implement CR4.VME interrupt redirection (INT n in V86 with 
 BOCHS_KNOWN="
 pvi: after STI faults with VIP=1 (PVI), Bochs raises a second #GP on the next instruction
 pcichip: Bochs has no QEMU fw_cfg device
+smc2: Bochs's decoded-instruction cache keeps an instruction straddling a page whose second page was remapped and INVLPGed
 "
 if ! command -v qemu-system-i386 >/dev/null || ! command -v nasm >/dev/null; then
     echo "SKIP guest-qemu: qemu-system-i386 or nasm not installed"
