@@ -39,6 +39,16 @@ test_main:
 .t4:    EXPECT_EXC 4, -1, "INTO with OF=1"
         CHECK_EQ [exc_eip], .t4, "#OF EIP (trap: next instruction)"
 
+        ; ---- instruction length limit: 15 bytes (SDM Vol. 2A §2.3.11); a
+        ; 16-byte instruction is #GP(0) at its first byte
+        times 14 db 0x3E
+        nop                                     ; 15 bytes: fine
+        TRY .t15
+.f15:   times 15 db 0x3E
+        nop                                     ; 16 bytes
+.t15:   EXPECT_EXC 13, 0, "16-byte instruction"
+        CHECK_EQ [exc_eip], .f15, "16-byte instruction fault EIP"
+
         ; ---- IDT-related faults
         mov byte [IDT_ADDR + 0x60 * 8 + 5], 0x0E ; gate 0x60: not present
         TRY .t5
