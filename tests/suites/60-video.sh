@@ -276,7 +276,16 @@ window_keyboard_test() {
     if ! start_xvfb; then skip $name "Xvfb did not start: $(tail -1 "$t/xvfb.log")"; return; fi
     ASAN_OPTIONS=$win_asan DISPLAY=$display timeout 120 "$VSX" run --timeout 60 "$t/kb.vsx" --screen-text "$t/kb.txt" >"$t/kb.out" 2>&1 &
     vpid=$!
-    sleep 3
+    # type only once the welcome screen (blue) is up: keys sent while the
+    # BIOS resets the keyboard controller would be lost
+    i=0 px=
+    while [ $i -lt 60 ] && [ "$px" != 0,0,170 ]; do
+        sleep 0.5
+        px=$(import -display "$display" -window root -crop 1x1+162+384 \
+            -format '%[fx:round(255*p.r)],%[fx:round(255*p.g)],%[fx:round(255*p.b)]' info: 2>/dev/null)
+        i=$((i + 1))
+    done
+    sleep 0.5
     DISPLAY=$display xdotool mousemove 500 400
     sleep 0.3
     DISPLAY=$display xdotool type --delay 60 'Hi! x_Y'
