@@ -327,6 +327,51 @@ window_keyboard_test() {
     fi
 }
 
+# The mouse: a click captures it (relative mode), motion and buttons reach
+# the guest through the PS/2 controller and the BIOS pointing-device
+# services (tests/video/mouse.asm sums the packets).  Screen y down is
+# PS/2 y up.  Early moves may come before the guest enables the mouse, so
+# the check is on proportions: every packet is (+10, +4).
+window_mouse_test() {
+    name=window_mouse
+    if ! have Xvfb || ! have xdotool; then skip $name "needs xvfb and xdotool (apt-get install xdotool)"; return; fi
+    nasm -f bin -I "$VSX_TESTS/video/" -o "$t/mouse.img" "$VSX_TESTS/video/mouse.asm" 2>"$t/mouse.nasm" ||
+        { fail $name "nasm: $(head -1 "$t/mouse.nasm")"; return; }
+    truncate -s 1474560 "$t/mouse.img"
+    if ! start_xvfb; then skip $name "Xvfb did not start: $(tail -1 "$t/xvfb.log")"; return; fi
+    ASAN_OPTIONS=$win_asan DISPLAY=$display timeout 120 "$VSX" run --timeout 60 --memory 32M --hda "$t/mouse.img" \
+        --boot disk --screen-text "$t/mouse.txt" >"$t/mouse.out" 2>&1 &
+    vpid=$!
+    sleep 2
+    DISPLAY=$display xdotool mousemove 500 400 click 1
+    i=0
+    while [ $i -lt 20 ]; do
+        DISPLAY=$display xdotool mousemove_relative -- 10 -4
+        sleep 0.2
+        i=$((i + 1))
+    done
+    DISPLAY=$display xdotool mousedown 1
+    sleep 0.5
+    DISPLAY=$display xdotool key ctrl+alt+q
+    wait $vpid 2>/dev/null
+    st=$?
+    DISPLAY=$display xdotool mouseup 1 2>/dev/null
+    kill "$xpid" 2>/dev/null
+    wait "$xpid" 2>/dev/null
+    xpid=
+    line=$(head -1 "$t/mouse.txt" 2>/dev/null)
+    x=$(echo "$line" | sed -n 's/^mouse x=\(-*[0-9]*\) y=\(-*[0-9]*\) b=\([0-9]*\)$/\1/p')
+    y=$(echo "$line" | sed -n 's/^mouse x=\(-*[0-9]*\) y=\(-*[0-9]*\) b=\([0-9]*\)$/\2/p')
+    b=$(echo "$line" | sed -n 's/^mouse x=\(-*[0-9]*\) y=\(-*[0-9]*\) b=\([0-9]*\)$/\3/p')
+    if [ $st -ne 0 ]; then
+        fail $name "exit status $st, want 0 ($(tail -1 "$t/mouse.out"))"
+    elif [ -z "$x" ] || [ "$x" -le 0 ] || [ $((x * 2)) -ne $((y * 5)) ] || [ "$b" != 1 ]; then
+        fail $name "guest saw '$line', want x = 10k > 0, y = 4k, b=1"
+    else
+        pass $name
+    fi
+}
+
 signal_tests() {
     printf '[vm]\nname = sig test\nmemory = 16M\n' >"$t/sig.vsx"
 
@@ -366,6 +411,7 @@ else
     noarg_test
     vsx_window_test
     window_keyboard_test
+    window_mouse_test
     signal_tests
 fi
 exit 0
