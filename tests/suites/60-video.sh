@@ -4,7 +4,10 @@
 #  - Guest programs (tests/video/*.asm, boot sectors; each checked on QEMU:
 #    same picture) draw through the VGA BIOS and the hardware registers;
 #    vsx's screenshot must equal the picture tests/bin/vga_expect computes.
-#  - The welcome VM shows its screen and echoes scripted keys.
+#  - The welcome VM shows its screen and echoes scripted keys; `vsx` alone
+#    opens a window with it; its sample VM file passes `vsx check`.
+#  - The window: keys typed under Xvfb (xdotool) reach the guest, host
+#    combinations do not; titles; mouse capture with relative motion.
 #  - Front-end exits: --timeout gives 124, SIGTERM 143, SIGUSR1 screenshots.
 : "${VSX:=./vsx}" "${BUILD:=build}" "${VSX_TESTS:=tests}"
 t=$(mktemp -d /tmp/vsx-video.XXXXXX)
