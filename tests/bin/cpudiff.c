@@ -15,6 +15,10 @@
  * 16-bit code segment with the operand-size prefix toggled, which must mean
  * the same operation.
  *
+ * Memory forms use [ESI+disp8] on a buffer both sides see at the same
+ * address; string forms (MOVS/STOS/LODS/CMPS/SCAS, REP/REPE/REPNE, DF both
+ * ways, overlapping source and destination) run on the same buffer.
+ *
  * Then each flag-producing instruction is followed by SETcc CL for all 16
  * conditions (run as two instructions in the core), which checks the flags
  * the core computes lazily are the ones a consumer reads.
@@ -29,7 +33,7 @@
 
 #include "tests/bin/cpumachine.h"
 
-enum { CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800 };
+enum { CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800 };
 #define ARITH (CF | PF | AF | ZF | SF | OF)
 
 /* Which flags are defined after the instruction (Intel SDM Vol. 2, "Flags
@@ -55,6 +59,7 @@ typedef enum Operands {
     OPS_COUNT01,  /* CL in {0, 1, 32, 33}: masked count 0 or 1 */
     OPS_BITOFF,   /* EBX a signed bit offset within +-512 (BTx m, r) */
     OPS_CMPEQ,    /* CMPXCHG m: half the cases find the accumulator in memory */
+    OPS_STRING,   /* string ops: ESI/EDI near each other in the buffer, ECX <= 64, DF random */
 } Operands;
 
 typedef struct Form {
@@ -163,6 +168,7 @@ typedef struct State {
     uint32_t eax, ecx, edx, ebx;
     uint64_t flags;
     uint32_t esi; /* memory forms: base of the operand buffer */
+    uint32_t edi; /* string forms: destination */
 } State;
 
 /* x86-64 thunk around the instruction bytes; see the file comment. */
@@ -175,17 +181,20 @@ static const uint8_t thunk_head[] = {
     0x41, 0x8B, 0x54, 0x24, 0x08, /* mov edx, [r12+8] */
     0x41, 0x8B, 0x5C, 0x24, 0x0C, /* mov ebx, [r12+12] */
     0x41, 0x8B, 0x74, 0x24, 0x18, /* mov esi, [r12+24] */
+    0x41, 0x8B, 0x7C, 0x24, 0x1C, /* mov edi, [r12+28] */
     0x41, 0xFF, 0x74, 0x24, 0x10, /* push qword [r12+16] */
     0x9D,                         /* popfq */
 };
 static const uint8_t thunk_tail[] = {
     0x9C,                         /* pushfq */
+    0xFC,                         /* cld (the C ABI wants DF clear) */
     0x41, 0x8F, 0x44, 0x24, 0x10, /* pop qword [r12+16] */
     0x41, 0x89, 0x04, 0x24,       /* mov [r12], eax */
     0x41, 0x89, 0x4C, 0x24, 0x04, /* mov [r12+4], ecx */
     0x41, 0x89, 0x54, 0x24, 0x08, /* mov [r12+8], edx */
     0x41, 0x89, 0x5C, 0x24, 0x0C, /* mov [r12+12], ebx */
     0x41, 0x89, 0x74, 0x24, 0x18, /* mov [r12+24], esi */
+    0x41, 0x89, 0x7C, 0x24, 0x1C, /* mov [r12+28], edi */
     0x41, 0x5C,                   /* pop r12 */
     0x5B,                         /* pop rbx */
     0xC3,                         /* ret */
@@ -233,7 +242,8 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, bo
     r.gpr[REG_AX] = s->eax, r.gpr[REG_CX] = s->ecx, r.gpr[REG_DX] = s->edx, r.gpr[REG_BX] = s->ebx;
     r.gpr[REG_SP] = 0x8000;
     r.gpr[REG_SI] = s->esi;
-    r.rflags = (s->flags & ARITH) | 2;
+    r.gpr[REG_DI] = s->edi;
+    r.rflags = (s->flags & (ARITH | DF)) | 2;
     r.rip = CODE_ADDR;
     if (code16) {
         cm_seg(&r.seg[SEG_CS], 0x18, CODE_ADDR, 0xFFFF, SEGF_CODE16);
@@ -241,12 +251,19 @@ static void guest_run(CpuMachine *m, const uint8_t *insn, int len, int ninsn, bo
     }
     r.halted = false;
     cpu_set_regs(m->cpu, &r);
-    uint64_t n = 0;
+    uint64_t n = 0, start = r.rip;
     *why = cpu_run(m->cpu, (uint64_t)ninsn, &n);
     cpu_get_regs(m->cpu, &r);
+    /* A core may retire a REP string instruction in pieces (each piece
+     * leaves EIP on the instruction): keep going until it moves on. */
+    for (int k = 0; k < 100000 && ninsn == 1 && *why == CPU_EXIT_BUDGET && r.rip == start; k++) {
+        *why = cpu_run(m->cpu, 1, &n);
+        cpu_get_regs(m->cpu, &r);
+    }
     s->eax = (uint32_t)r.gpr[REG_AX], s->ecx = (uint32_t)r.gpr[REG_CX];
     s->edx = (uint32_t)r.gpr[REG_DX], s->ebx = (uint32_t)r.gpr[REG_BX];
     s->esi = (uint32_t)r.gpr[REG_SI];
+    s->edi = (uint32_t)r.gpr[REG_DI];
     s->flags = r.rflags;
     *rip = code16 ? r.rip : r.rip - CODE_ADDR;
 }
@@ -307,7 +324,7 @@ static void make_case(const Form *f, uint8_t *insn, State *s)
     if (f->imm == 1 && rnd() % 2) /* immediate operands of ALU/BT forms: any byte */
         insn[f->len - 1] = (uint8_t)rnd();
     s->eax = operand(), s->ebx = operand(), s->ecx = operand(), s->edx = operand();
-    s->esi = 0;
+    s->esi = 0, s->edi = 0;
     s->flags = (rnd() & ARITH) | 2;
     switch (f->ops) {
     case OPS_COUNT_CL:
@@ -394,8 +411,8 @@ static uint32_t defined_flags(const Form *f, const uint8_t *insn, const State *i
 
 static void fmt_state(char *buf, size_t n, const State *s)
 {
-    snprintf(buf, n, "eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x", s->eax, s->ecx, s->edx, s->ebx,
-             (unsigned)(s->flags & ARITH));
+    snprintf(buf, n, "eax=%08x ecx=%08x edx=%08x ebx=%08x esi=%08x edi=%08x fl=%03x", s->eax, s->ecx, s->edx,
+             s->ebx, s->esi, s->edi, (unsigned)(s->flags & (ARITH | DF)));
 }
 
 /* ---- memory operands: [esi+8] (guest) = [esi+8] with an address-size
@@ -440,6 +457,22 @@ static const Form mem_forms[] = {
     {"movsx-m16", B(0x0F, 0xBF, 0x5E, 0x0A), 0, FR_ALL, OPS_ANY, 32},
     {"imul-r32-m32", B(0x0F, 0xAF, 0x5E, 0x08), 0, FR_MUL, OPS_ANY, 32},
     {"div-m32", B(0xF7, 0x76, 0x08), 0, FR_DIV, OPS_ANY, 32},
+    /* string instructions (ESI/EDI/ECX as set by OPS_STRING; overlapping
+     * MOVS must behave element by element, not like memmove) */
+    {"movsb", B(0xA4), 0, FR_ALL, OPS_STRING, 8},
+    {"rep-movsb", B(0xF3, 0xA4), 0, FR_ALL, OPS_STRING, 8},
+    {"rep-movsd", B(0xF3, 0xA5), 0, FR_ALL, OPS_STRING, 32},
+    {"rep-movsw", B(0xF3, 0x66, 0xA5), 0, FR_ALL, OPS_STRING, 16},
+    {"rep-stosb", B(0xF3, 0xAA), 0, FR_ALL, OPS_STRING, 8},
+    {"rep-stosd", B(0xF3, 0xAB), 0, FR_ALL, OPS_STRING, 32},
+    {"lodsw", B(0x66, 0xAD), 0, FR_ALL, OPS_STRING, 16},
+    {"rep-lodsb", B(0xF3, 0xAC), 0, FR_ALL, OPS_STRING, 8},
+    {"cmpsd", B(0xA7), 0, FR_ALL, OPS_STRING, 32},
+    {"repe-cmpsb", B(0xF3, 0xA6), 0, FR_ALL, OPS_STRING, 8},
+    {"repne-cmpsb", B(0xF2, 0xA6), 0, FR_ALL, OPS_STRING, 8},
+    {"repe-cmpsw", B(0xF3, 0x66, 0xA7), 0, FR_ALL, OPS_STRING, 16},
+    {"repne-scasb", B(0xF2, 0xAE), 0, FR_ALL, OPS_STRING, 8},
+    {"repe-scasd", B(0xF3, 0xAF), 0, FR_ALL, OPS_STRING, 32},
 };
 #define NMEMFORMS (sizeof mem_forms / sizeof *mem_forms)
 
@@ -451,12 +484,19 @@ typedef struct MemBuf {
 static int run_mem_form(CpuMachine *m, Host *host, MemBuf *mb, const Form *f, int per_form)
 {
     int pass = 0, done = 0;
-    char first[640] = "";
+    char first[768] = "";
     for (int k = 0; k < per_form; k++) {
         uint8_t insn[16], hinsn[17];
         State in, host_s, guest_s;
         make_case(f, insn, &in);
         in.esi = MEMESI;
+        if (f->ops == OPS_STRING) {
+            static const int deltas[] = {-9, -4, -1, 1, 2, 3, 4, 8, 0x100, -0x100};
+            in.edi = (uint32_t)((int32_t)MEMESI + deltas[rnd() % 10]);
+            in.ecx = rnd() % 4 ? rnd() % 65 : 0;
+            in.flags |= rnd() % 2 ? DF : 0;
+            in.eax = rnd() % 2 ? in.eax : 0; /* SCAS: sometimes find a zero */
+        }
         if (f->fr == FR_DIV) { /* divisor in memory: keep EDX:EAX / m32 in range */
             uint32_t d = operand();
             d = d ? d : 1;
@@ -486,13 +526,14 @@ static int run_mem_form(CpuMachine *m, Host *host, MemBuf *mb, const Form *f, in
             if (mb->host[i] != mb->guest[i])
                 diff_at = (int)i;
         bool ok = host_s.eax == guest_s.eax && host_s.ecx == guest_s.ecx && host_s.edx == guest_s.edx &&
-                  host_s.ebx == guest_s.ebx && host_s.esi == guest_s.esi && diff_at < 0 &&
+                  host_s.ebx == guest_s.ebx && host_s.esi == guest_s.esi && host_s.edi == guest_s.edi &&
+                  diff_at < 0 && ((host_s.flags ^ guest_s.flags) & DF) == 0 &&
                   !((host_s.flags ^ guest_s.flags) & mask) && rip == (uint64_t)f->len;
         done++;
         if (ok) {
             pass++;
         } else if (!first[0]) {
-            char a[128], b[128], c[128], hex[40] = "";
+            char a[160], b[160], c[160], hex[40] = "";
             fmt_state(a, sizeof a, &in);
             fmt_state(b, sizeof b, &host_s);
             fmt_state(c, sizeof c, &guest_s);
@@ -555,7 +596,7 @@ static int run_form(CpuMachine *m, Host *host, const Form *f, const char *name, 
                     int verbose)
 {
     int pass = 0;
-    char first[512] = "";
+    char first[768] = "";
     for (int k = 0; k < per_form; k++) {
         uint8_t insn[16], ginsn[17];
         State in, host_s, guest_s;
@@ -574,7 +615,7 @@ static int run_form(CpuMachine *m, Host *host, const Form *f, const char *name, 
         if (ok) {
             pass++;
         } else if (!first[0] || verbose) {
-            char a[128], b[128], c[128], hex[40] = "";
+            char a[160], b[160], c[160], hex[40] = "";
             fmt_state(a, sizeof a, &in);
             fmt_state(b, sizeof b, &host_s);
             fmt_state(c, sizeof c, &guest_s);
@@ -638,7 +679,7 @@ static int run_chains(CpuMachine *m, Host *host, int per_chain, const char *filt
         if (filter && !strstr(name, filter))
             continue;
         int pass = 0, total = 0;
-        char first[512] = "";
+        char first[768] = "";
         for (int cc = 0; cc < 16; cc++) {
             for (int k = 0; k < per_chain; k++) {
                 uint8_t insn[16];
@@ -661,7 +702,7 @@ static int run_chains(CpuMachine *m, Host *host, int per_chain, const char *filt
                 if (ok) {
                     pass++;
                 } else if (!first[0]) {
-                    char a[128], b[128], c[128], hex[40] = "";
+                    char a[160], b[160], c[160], hex[40] = "";
                     fmt_state(a, sizeof a, &in);
                     fmt_state(b, sizeof b, &host_s);
                     fmt_state(c, sizeof c, &guest_s);
