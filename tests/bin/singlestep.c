@@ -318,10 +318,6 @@ typedef struct Regs16 {
 enum { R_AX, R_BX, R_CX, R_DX, R_CS, R_SS, R_DS, R_ES, R_SP, R_BP, R_SI, R_DI, R_IP, R_FLAGS };
 static const char *const reg_names[14] = {"ax", "bx", "cx", "dx", "cs", "ss", "ds",
                                           "es", "sp", "bp", "si", "di", "ip", "flags"};
-static const int gpr_index[8] = {[R_AX] = REG_AX, [R_BX] = REG_BX, [R_CX] = REG_CX,
-                                 [R_DX] = REG_DX};
-static const int seg_index[14] = {[R_CS] = SEG_CS, [R_SS] = SEG_SS, [R_DS] = SEG_DS,
-                                  [R_ES] = SEG_ES};
 
 typedef struct Runner {
     Bus *bus;
@@ -431,8 +427,6 @@ static void get_cpu(Runner *r, Regs16 *out)
     out->v[R_SS] = cr.seg[SEG_SS].selector;
     out->v[R_DS] = cr.seg[SEG_DS].selector;
     out->v[R_ES] = cr.seg[SEG_ES].selector;
-    (void)gpr_index;
-    (void)seg_index;
 }
 
 static uint8_t mem8(Runner *r, uint32_t a) { return (uint8_t)bus_mem_read(r->bus, a, 1); }
