@@ -39,7 +39,7 @@ test_main:
 .t4:    EXPECT_EXC 4, -1, "INTO with OF=1"
         CHECK_EQ [exc_eip], .t4, "#OF EIP (trap: next instruction)"
 
-        ; ---- instruction length limit: 15 bytes (SDM Vol. 2A §2.3.11); a
+        ; ---- instruction length limit: 15 bytes (SDM Vol. 2A §2.1); a
         ; 16-byte instruction is #GP(0) at its first byte
         times 14 db 0x3E
         nop                                     ; 15 bytes: fine
