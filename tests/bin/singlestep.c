@@ -297,7 +297,7 @@ static const struct {
                           "does not mask them for every form"},
     [RULE_INSN_LENGTH] = {"insn-length",
                           "the 286 raises #GP for an instruction longer than 10 bytes (80286 PRM); "
-                          "the 386+ limit is 15 bytes (Intel SDM Vol. 2A §2.1, "Instruction Format"): the core must "
+                          "the 386+ limit is 15 bytes (Intel SDM Vol. 2A §2.1, 'Instruction Format'): the core must "
                           "execute it -- checked: no fault, IP past it or at the far target"},
     [RULE_RESTART] = {"restartable-fault",
                       "where the 286 commits SI/DI (word string ops), SP (POP m16) or flags (AAM 0) "
