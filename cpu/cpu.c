@@ -6,6 +6,7 @@
  */
 #include "ops.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* ---- models (data, not code: CPUID leaves, features, ISA class) ---- */
@@ -132,6 +133,12 @@ void cpu_destroy(Cpu *c)
 {
     if (!c)
         return;
+    if (getenv("VSX_CPU_STATS"))
+        fprintf(stderr, "vsx cpu: %llu instructions, %llu blocks translated, %llu uncached decodes, "
+                        "%llu code pages invalidated, %llu full flushes\n",
+                (unsigned long long)c->icount, (unsigned long long)c->stats.translated,
+                (unsigned long long)c->stats.uncached, (unsigned long long)c->stats.invalidated,
+                (unsigned long long)c->stats.flushes);
     free(c->arena);
     free(c->page_blocks);
     free(c->code_chunks);
@@ -458,6 +465,7 @@ void code_insert(Cpu *c, Block *b);
  * uncacheable code), with the CS limit check (#GP(0)). */
 static Block *decode_uncached(Cpu *c, uint32_t eip)
 {
+    c->stats.uncached++;
     uint8_t buf[16];
     Block *b = c->scratch;
     bool end;
@@ -509,6 +517,7 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
     b->code32 = c->code32;
     b->bytes = (uint16_t)pos;
     c->arena_used += (sizeof(Block) + b->n * sizeof(Insn) + 15) & ~(size_t)15;
+    c->stats.translated++;
     code_insert(c, b);
     return b;
 }

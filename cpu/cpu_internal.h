@@ -239,6 +239,7 @@ struct Cpu {
     uint32_t tracked_pages;
     Block *scratch;             /* uncached single-instruction decode */
     uint32_t chain_gen;
+    struct { uint64_t translated, uncached, invalidated, flushes; } stats;
     Block *prev_block;          /* last block run (for chaining), or NULL */
     uint32_t prev_gen;
 

@@ -200,9 +200,12 @@ static uint64_t phys_read(Cpu *c, uint32_t pa, unsigned n)
 static void phys_write(Cpu *c, uint32_t pa, unsigned n, uint64_t v)
 {
     BusPage bp;
-    if (code_page_tracked(c, pa >> 12))
-        code_invalidate_range(c, pa, n);
     bus_page(c->bus, pa & ~0xFFFu, &bp);
+    /* Rewriting code bytes with the values they already hold (GRUB patches
+     * the vector of its INT trampoline before every BIOS call) changes
+     * nothing, so the decoded blocks stay valid. */
+    if (code_page_tracked(c, pa >> 12) && !(bp.write && bp.read == bp.write && !memcmp(bp.write + (pa & 0xFFF), &v, n)))
+        code_invalidate_range(c, pa, n);
     if (bp.write) {
         memcpy(bp.write + (pa & 0xFFF), &v, n);
         return;
@@ -353,14 +356,37 @@ static void hash_unlink(Cpu *c, Block *b)
         *pp = b->hnext;
 }
 
-static void code_invalidate_page(Cpu *c, uint32_t pp)
+static uint64_t chunk_mask(uint32_t first, uint32_t last) /* page offsets */
 {
-    for (Block *b = c->page_blocks[pp]; b; b = b->pnext)
-        hash_unlink(c, b);
-    c->page_blocks[pp] = NULL;
-    c->code_chunks[pp] = 0;
-    c->chain_gen++;
-    c->brk = 1; /* the running block may be one of them */
+    unsigned lo = first >> 6, hi = last >> 6;
+    return (hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
+}
+
+/* Drops the blocks of page pp whose bytes overlap [first, last] (page
+ * offsets), so data written next to code does not discard the code. */
+static void code_invalidate_in_page(Cpu *c, uint32_t pp, uint32_t first, uint32_t last)
+{
+    Block **link = &c->page_blocks[pp];
+    uint64_t chunks = 0;
+    bool dropped = false;
+    while (*link) {
+        Block *b = *link;
+        uint32_t bfirst = b->phys & 0xFFF, blast = bfirst + b->bytes - 1;
+        if (bfirst <= last && first <= blast) {
+            hash_unlink(c, b);
+            *link = b->pnext;
+            dropped = true;
+            continue;
+        }
+        chunks |= chunk_mask(bfirst, blast > 0xFFF ? 0xFFF : blast);
+        link = &b->pnext;
+    }
+    c->code_chunks[pp] = chunks;
+    if (dropped) {
+        c->stats.invalidated++;
+        c->chain_gen++;
+        c->brk = 1; /* the running block may be one of them */
+    }
 }
 
 void code_invalidate_range(Cpu *c, uint64_t paddr, uint64_t len)
@@ -372,11 +398,10 @@ void code_invalidate_range(Cpu *c, uint64_t paddr, uint64_t len)
         uint64_t chunks = c->code_chunks[pp];
         if (!chunks)
             continue;
-        uint64_t lo = pp << 12 > paddr ? 0 : (paddr & 0xFFF) >> 6;
-        uint64_t hi = ((pp << 12) | 0xFFF) < end ? 63 : (end & 0xFFF) >> 6;
-        uint64_t mask = (hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
-        if (chunks & mask)
-            code_invalidate_page(c, (uint32_t)pp);
+        uint32_t first = pp << 12 > paddr ? 0 : (uint32_t)(paddr & 0xFFF);
+        uint32_t last = ((pp << 12) | 0xFFF) < end ? 0xFFF : (uint32_t)(end & 0xFFF);
+        if (chunks & chunk_mask(first, last))
+            code_invalidate_in_page(c, (uint32_t)pp, first, last);
     }
 }
 
@@ -396,6 +421,7 @@ void code_mark(Cpu *c, uint32_t phys, unsigned len)
 
 void code_flush_all(Cpu *c)
 {
+    c->stats.flushes++;
     memset(c->hash, 0, sizeof c->hash);
     if (c->tracked_pages) {
         memset(c->page_blocks, 0, c->tracked_pages * sizeof *c->page_blocks);

@@ -900,6 +900,7 @@ void task_switch(Cpu *c, uint16_t sel, const uint32_t desc[2], int source, int e
     /* Read the whole new image first: faults here leave the old task intact. */
     uint32_t img[26] = { 0 };
     uint16_t segs[6], ldt, link;
+    bool trap = false;
     uint32_t cr3 = c->cr3;
     if (n32) {
         cr3 = sys_rd32(c, nbase + 0x1C);
@@ -910,6 +911,7 @@ void task_switch(Cpu *c, uint16_t sel, const uint32_t desc[2], int source, int e
         for (int s = 0; s < 6; s++)
             segs[s] = sys_rd16(c, nbase + 0x48 + 4 * (uint32_t)s);
         ldt = sys_rd16(c, nbase + 0x60);
+        trap = sys_rd16(c, nbase + 0x64) & 1; /* T: debug trap on entry (SDM 7.2.1) */
     } else {
         img[0] = sys_rd16(c, nbase + 0x0E);
         img[1] = sys_rd16(c, nbase + 0x10);
@@ -1008,6 +1010,15 @@ void task_switch(Cpu *c, uint16_t sel, const uint32_t desc[2], int source, int e
         stk_commit(c, &s);
     }
     c->brk = 1;
+    if (trap) {
+        /* #DB in the new task, before its first instruction, DR6.BT set. */
+        c->dr[6] |= 1u << 15;
+        c->eip = c->next_eip;
+        if (c->delivering < 0)
+            c->icount++; /* the JMP/CALL/IRET/INT completed */
+        c->exc_is_trap = true;
+        cpu_raise(c, EXC_DB, ERR_NONE);
+    }
 }
 
 /* ---- LLDT / LTR (SDM Vol. 2) ---- */
