@@ -246,3 +246,51 @@ TEST(simd, save_load_xmm_mxcsr)
         test_fail(__FILE__, __LINE__, "after load: xmm5 %02x%02x.. mxcsr %02x%02x", got[0], got[15], got[17], got[16]);
     cm_destroy(&m);
 }
+
+/* In 16-bit code the 66 byte still selects the XMM form (it is the
+ * mandatory prefix, not an operand-size toggle, SDM Vol. 2 2.1.2):
+ * paddd xmm0, xmm1 and paddd mm0, mm1 from a 16-bit code segment. */
+TEST(simd, prefix66_in_16bit_code)
+{
+    static const uint8_t code[] = {
+        0x0F, 0x10, 0x06, 0x00, 0x30,       /* movups xmm0, [0x3000] */
+        0x0F, 0x10, 0x0E, 0x10, 0x30,       /* movups xmm1, [0x3010] */
+        0x66, 0x0F, 0xFE, 0xC1,             /* paddd xmm0, xmm1 */
+        0x0F, 0x11, 0x06, 0x20, 0x30,       /* movups [0x3020], xmm0 */
+        0x0F, 0x6F, 0x06, 0x00, 0x30,       /* movq mm0, [0x3000] */
+        0x0F, 0x6F, 0x0E, 0x10, 0x30,       /* movq mm1, [0x3010] */
+        0x0F, 0xFE, 0xC1,                   /* paddd mm0, mm1 */
+        0x0F, 0x7F, 0x06, 0x30, 0x30,       /* movq [0x3030], mm0 */
+        0xF4,
+    };
+    CpuMachine m;
+    if (!make(&m, "pentium4"))
+        return;
+    uint32_t in[8] = { 1, 2, 3, 4, 10, 20, 30, 0xFFFFFFFF };
+    bus_dma_write(m.bus, 0x3000, in, sizeof in);
+    bus_dma_write(m.bus, CODE, code, sizeof code);
+    CpuRegs r;
+    cpu_reset(m.cpu);
+    cpu_get_regs(m.cpu, &r);
+    cm_flat32(&r);
+    cm_seg(&r.seg[SEG_CS], 0x18, CODE, 0xFFFF, SEGF_CODE16);
+    r.rip = 0;
+    r.cr4 = 0x200;
+    r.gpr[REG_SP] = 0x8000;
+    r.halted = false;
+    cpu_set_regs(m.cpu, &r);
+    uint64_t n = 0;
+    CpuExit why = cpu_run(m.cpu, 100, &n);
+    for (int k = 0; k < 10 && why == CPU_EXIT_STOP; k++)
+        why = cpu_run(m.cpu, 100, &n);
+    CHECK_EQ(why, CPU_EXIT_HLT);
+    uint32_t out[6];
+    bus_dma_read(m.bus, 0x3020, out, sizeof out);
+    CHECK_EQ(out[0], 11);
+    CHECK_EQ(out[1], 22);
+    CHECK_EQ(out[2], 33);
+    CHECK_EQ(out[3], 3);
+    CHECK_EQ(out[4], 11);   /* MMX form: two dwords */
+    CHECK_EQ(out[5], 22);
+    cm_destroy(&m);
+}
