@@ -38,6 +38,13 @@ test_main:
 .done:  ret
 
 have_sse:
+        ; ---- P6 local APIC: CPUID.1 EDX.APIC and IA32_APIC_BASE (MSR 1Bh)
+        ; at its reset value: base FEE00000h, enabled (11), BSP (8)
+        test dword [V], 1 << 9
+        FAIL_IF z, "CPUID.1 EDX.APIC clear on a board with a local APIC"
+        mov ecx, 0x1B
+        rdmsr
+        CHECK_EQ eax, 0xFEE00900, "IA32_APIC_BASE after reset"
         mov eax, cr0
         and eax, ~0x0C                          ; EM=0 TS=0
         or eax, 0x22                            ; MP NE
