@@ -634,6 +634,26 @@ static void run_block(Cpu *c, Block *b, uint64_t limit)
     } while (++i < end && likely(!c->brk));
 }
 
+/* Runs b and then, while nothing needs the outer loop's attention (no
+ * block-ending event, no pending interrupt, budget left), follows the
+ * blocks' successor links directly. */
+static void run_chain(Cpu *c, Block *b, uint64_t limit)
+{
+    for (;;) {
+        run_block(c, b, limit);
+        if (c->brk || c->icount >= limit || c->intr_line || c->nmi_pending)
+            return;
+        uint32_t gen = c->chain_gen;
+        if (b->gen != gen || c->prev_gen != gen)
+            return;
+        int s = c->eip != b->succ_eip[0];
+        Block *n = b->succ[s];
+        if (!n || b->succ_eip[s] != c->eip || c->eip + n->bytes - 1 > c->seg[SEG_CS].limit)
+            return;
+        c->prev_block = b = n;
+    }
+}
+
 static void run_step(Cpu *c, Block *b)
 {
     bool tf = c->eflags & FL_TF, rf = c->eflags & FL_RF;
@@ -700,7 +720,7 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
         else if (unlikely(c->shadow && (c->intr_line || c->nmi_pending)))
             run_block(c, b, c->icount + 1); /* the shadowed instruction, then the interrupt */
         else
-            run_block(c, b, limit);
+            run_chain(c, b, limit);
     }
     if (c->shutdown)
         why = CPU_EXIT_SHUTDOWN;
