@@ -25,7 +25,7 @@ VERSION  := 0.1.0
 
 # Debian packages the build needs, and those the tests add.
 BUILD_PKGS := gcc make pkg-config libsdl2-dev libpng-dev libinih-dev zlib1g-dev nasm seabios
-TEST_PKGS  := xvfb x11-apps imagemagick qemu-system-x86 qemu-utils xorriso isolinux syslinux-common strace \
+TEST_PKGS  := xvfb x11-apps imagemagick qemu-system-x86 qemu-utils xorriso isolinux syslinux-common strace xdotool cpio \
               mtools memtest86+ grub-rescue-pc debian-installer-12-netboot-i386
 BENCH_PKGS := qemu-system-x86 bochs bochsbios vgabios nasm time
 

@@ -79,12 +79,49 @@ if [ -f "$DI/linux" ]; then
     # 1. Direct kernel boot, with a 2 GiB dynamic VHD as its first disk.
     "$VSX" vhd create --size 2G "$t/disk.vhd" > /dev/null
     di_boot di_direct "$t/di-direct.serial" --kernel "$DI/linux" --initrd "$DI/initrd.gz" \
-        --append "console=ttyS0" --hda "$t/disk.vhd" --cdrom "$GRUB_DIR/grub-rescue-cdrom.iso"
+        --append "console=ttyS0" --hda "$t/disk.vhd"
     expect debian_installer_kernel "$t/di-direct.serial.txt" 'Linux version 6\.' 'APIC' \
         'Calibrating delay|tsc: Detected' 'pci 0000:00:01\.1' 'rtc_cmos' 'Freeing unused kernel'
     expect debian_installer_language "$t/di-direct.serial.txt" 'Select a language'
-    # 4. The VHD is seen with its size: 2 GiB = 4194304 sectors.
-    expect debian_installer_vhd_disk "$t/di-direct.serial.txt" '4194304 sectors|4194304 512-byte logical blocks'
+    # 4. The same kernel sees the VHD with its size.  The netboot initrd has
+    # no IDE drivers (the installer downloads them at its disk step), so the
+    # kernel's own modules from Debian's i386 package of that exact version
+    # are appended to it, and the initrd's shell loads them; libata and sd
+    # report the disk.  Commands go in over COM1 once the prompt is there.
+    if why=$(sh "$VSX_TESTS/guests/di-modules.sh" "$t/mods.cpio.gz" 2>&1); then
+        cat "$DI/initrd.gz" "$t/mods.cpio.gz" > "$t/initrd-ide.gz"
+        mkfifo "$t/com1.in"
+        s=$(date +%s.%N)
+        "$VSX" run --headless --memory 256M --kernel "$DI/linux" --initrd "$t/initrd-ide.gz" \
+            --append "console=ttyS0 rdinit=/bin/sh" --hda "$t/disk.vhd" \
+            --cdrom "$GRUB_DIR/grub-rescue-cdrom.iso" \
+            --serial stdio --timeout 900 < "$t/com1.in" > "$t/di-shell.txt" 2>&1 &
+        pid=$!
+        exec 3> "$t/com1.in"
+        wait_for() { # PATTERN SECONDS
+            for i in $(seq "$2"); do
+                grep -q -- "$1" "$t/di-shell.txt" 2>/dev/null && return 0
+                kill -0 $pid 2>/dev/null || return 1
+                sleep 1
+            done
+            return 1
+        }
+        if wait_for '~ #' 600; then
+            m=/vsx-modules
+            printf 'modprobe scsi_mod; insmod %s/libata.ko; insmod %s/ata_piix.ko; insmod %s/cdrom.ko; insmod %s/sr_mod.ko; modprobe sd_mod; sleep 5; echo VSX-MARK-$((6*7))\n' $m $m $m $m >&3
+            wait_for 'VSX-MARK-42' 300
+            printf 'poweroff -f\n' >&3
+        fi
+        wait_for 'reboot: Power down' 60
+        exec 3>&-
+        kill $pid 2>/dev/null; wait $pid 2>/dev/null
+        echo "# di_shell_disks: $(elapsed "$s") s wall"
+        expect debian_installer_vhd_disk "$t/di-shell.txt" 'ata1\.00: ATA-[0-9]+: VSX HARDDISK' \
+            'ata1\.00: 4194304 sectors' 'sd 0:0:0:0: \[sda\] 4194304 512-byte logical blocks' \
+            'ata2\.00: ATAPI: VSX' 'sr 1:0:0:0: \[sr0\]' 'reboot: Power down'
+    else
+        echo "SKIP guests.debian_installer_vhd_disk: $why"
+    fi
     # 3b. The same kernel from an ISO built here with xorriso + isolinux.
     ISOLINUX=/usr/lib/ISOLINUX/isolinux.bin
     LDLINUX=/usr/lib/syslinux/modules/bios/ldlinux.c32
