@@ -29,12 +29,11 @@ run_engine() { # engine image serial-file -> prints wall seconds; rc 0 if the gu
     rm -f "$s"
     t0=$(now)
     case $e in
-    vsx) "$VSX" run --headless --memory 32M --boot floppy --fda "$img" --serial "file:$s" --timeout 600 >/dev/null 2>&1
-         rc=$?; [ $rc -eq 33 ] ;;
+    vsx) "$VSX" run --headless --accel interp --memory 32M --boot floppy --fda "$img" --serial "file:$s" \
+            --timeout 600 >/dev/null 2>&1 ;;
     qemu) qemu-system-i386 -accel tcg -display none -monitor none -no-reboot -m 32 \
-            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon none -boot a \
-            -serial "file:$s" -drive "file=$img,format=raw,if=floppy" >/dev/null 2>&1
-          rc=$?; [ $rc -eq 33 ] ;;
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -boot a \
+            -serial "file:$s" -drive "file=$img,format=raw,if=floppy" >/dev/null 2>&1 ;;
     bochs) cat > "$w/rc" <<RC
 megs: 32
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
@@ -51,15 +50,16 @@ RC
            printf 'c\nquit\n' > "$w/cont"
            bochs-bin -q -f "$w/rc" -rc "$w/cont" >/dev/null 2>&1 ;;
     esac
-    ok=$?
     t1=$(now)
+    grep -q 'BENCH v=' "$s" 2>/dev/null # the guest finished and reported
+    ok=$?
     echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
     return $ok
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "-"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4g %.4g %.4g\n", m, a[1], a[NR]}'; }
 
-variants="1:alu:20000000:21 2:pg:20000000:21 3:tlb:3000000:21 4:rep:60000:6"
+variants="1:alu:20000000:21 2:pg:20000000:21 3:tlb:3000000:21 4:rep:2000000:6"
 date_str=$(date -u '+%Y-%m-%d %H:%M UTC')
 cpu_str=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 echo "# vsx benchmark, $date_str" > "$w/table"
