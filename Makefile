@@ -109,7 +109,7 @@ check-tests: $(VSX) $(BUILD)/unit_tests $(TOOLS) $(GUESTS) $(BOOTS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-tests
-	@VSX=$(CURDIR)/$(VSX) BUILD=$(CURDIR)/$(BUILD) sh tests/run.sh
+	@VSX=$(CURDIR)/$(VSX) BUILD=$(CURDIR)/$(BUILD) VSX_SANITIZER=$(if $(SAN),1,) sh tests/run.sh
 
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
