@@ -46,6 +46,7 @@ com1: enabled=1, mode=file, dev=$s
 cpu: count=1, ips=100000000
 clock: sync=none
 speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 RC
            printf 'c\nquit\n' > "$w/cont"
            bochs-bin -q -f "$w/rc" -rc "$w/cont" >/dev/null 2>&1 ;;
