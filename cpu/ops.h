@@ -94,6 +94,28 @@ static inline void flags_set_cozsp(Cpu *c, uint32_t res, unsigned sz, uint32_t c
     c->cc_res = res;
 }
 
+/* Turns the lazy state into the ZSP form (CF/OF/AF in eflags, ZF/SF/PF
+ * still from cc_res) for instructions that write CF and OF but keep the
+ * other flags (rotates): computing AF is much cheaper than materialising
+ * everything.  The caller must then write CF and OF. */
+static inline void flags_to_zsp(Cpu *c)
+{
+    unsigned op = c->cc_op;
+    if (op == CC_EAGER || op >= CC_ZSP)
+        return;
+    unsigned kind = (op - 1) / 3 * 3 + 1, sz = (op - 1) % 3;
+    uint32_t f = 0, r = c->cc_res;
+    if (kind == CC_INC)
+        f = (r & 0xF) == 0 ? FL_AF : 0;
+    else if (kind == CC_DEC)
+        f = (r & 0xF) == 0xF ? FL_AF : 0;
+    else if (kind != CC_LOGIC)
+        f = (c->cc_a ^ c->cc_b ^ r) & FL_AF;
+    /* CF and OF in eflags are stale now: the caller must write both. */
+    c->eflags = (c->eflags & ~FL_AF) | f;
+    c->cc_op = CC_ZSP + sz;
+}
+
 static inline unsigned sz_index(unsigned bytes)
 {
     return bytes == 1 ? 0 : bytes == 2 ? 1 : 2;

@@ -452,10 +452,8 @@ static inline __attribute__((always_inline)) void shift_any(Cpu *c, const Insn *
     else
         reg_set(c, i->rm, n, r);
     if (kind <= SH_RCR) {
-        /* Rotates change only CF and OF.  After a ZSP-kind operation those
-         * two live in eflags already, so nothing else must be computed. */
-        if (c->cc_op < CC_ZSP)
-            cpu_flags_materialize(c);
+        /* Rotates change only CF and OF: keep ZF/SF/PF lazy (ZSP form). */
+        flags_to_zsp(c);
         c->eflags = (c->eflags & ~(FL_CF | FL_OF)) | f;
     } else {
         flags_set_cozsp(c, r, sz_index(n), f);

@@ -367,3 +367,18 @@ TEST(cpu, lazy_flags_match_definitions)
     CHECK_EQ(rd32(&m, sp + 0) & 0x8D5, 0x055);  /* inc: ZF AF PF, CF from STC */
     m_free(&m);
 }
+
+TEST(cpu, rotate_keeps_lazy_zf_sf_pf_af)
+{
+    M m;
+    CHECK(m_init(&m, "pentium"));
+    /* mov al,0x7F; add al,1 (SF AF OF); mov ecx,0x80000000; rol ecx,1 (CF, OF=1); pushf; hlt */
+    static const uint8_t p[] = { 0xB0, 0x7F, 0x04, 0x01, 0xB9, 0x00, 0x00, 0x00, 0x80,
+                                 0xD1, 0xC1, 0x9C, 0xF4 };
+    code(&m, CODE, p, sizeof p);
+    CpuRegs r;
+    CHECK_EQ(run_to_hlt(&m, &r), -1);
+    CHECK_EQ(r.gpr[1] & 0xFFFFFFFF, 1);
+    CHECK_EQ(rd32(&m, (uint32_t)r.gpr[4]) & 0x8D5, 0x891); /* SF AF from ADD; CF OF from ROL */
+    m_free(&m);
+}
