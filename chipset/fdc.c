@@ -93,7 +93,6 @@ typedef struct FdcState {
     uint8_t int_pending;          /* bit per drive: seek/recalibrate/reset status */
     uint8_t int_st0[FDC_DRIVES];
     uint8_t irq;
-    uint8_t reset_irq;            /* the pending interrupt is the post-reset one */
     /* SPECIFY, CONFIGURE, LOCK, PERPENDICULAR */
     uint8_t specify[2];
     uint8_t config, pretrk, lock, perpendicular;
@@ -141,7 +140,6 @@ static void fdc_raise(Fdc *f)
 static void fdc_lower(Fdc *f)
 {
     f->s.irq = 0;
-    f->s.reset_irq = 0;
     fdc_update_lines(f);
 }
 
@@ -730,7 +728,6 @@ static void fdc_reset_done(Fdc *f)
     for (int d = 0; d < FDC_DRIVES; d++)
         s->int_st0[d] = (uint8_t)(ST0_POLL | d);
     s->int_pending = 0x0F;
-    s->reset_irq = 1;
     fdc_raise(f);
 }
 

@@ -922,9 +922,6 @@ static void bm_write(void *opaque, uint32_t off, uint32_t value, unsigned width)
 
 static const IoOps bm_ops = {bm_read, bm_write, IO_W8 | IO_W16 | IO_W32, "ide-bmdma"};
 
-uint32_t ide_bm_io_read(Ide *ide, uint32_t off, unsigned width) { return bm_read(ide, off, width); }
-void ide_bm_io_write(Ide *ide, uint32_t off, uint32_t v, unsigned width) { bm_write(ide, off, v, width); }
-
 /* ------------------------------------------------------------ PCI */
 
 /* The PIIX3 timing registers (IDETIM 40h-43h, SIDETIM 44h) need no code:

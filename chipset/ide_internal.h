@@ -144,8 +144,4 @@ void ide_atapi_out_done(IdeDrive *d);
  * RESET); both leave a "power on or reset" unit attention pending. */
 void ide_atapi_reset(IdeDrive *d, bool power_on);
 
-/* For unit tests and boards without PCI: the bus-master block registers. */
-uint32_t ide_bm_io_read(Ide *ide, uint32_t off, unsigned width);
-void ide_bm_io_write(Ide *ide, uint32_t off, uint32_t v, unsigned width);
-
 #endif
