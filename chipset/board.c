@@ -85,6 +85,28 @@ static uint64_t board_insn_time(void *opaque)
     return (b->accel->icount(b->cpu) - b->icount_base) * VIRTUAL_NS_PER_INSN;
 }
 
+/* FERR# drives IRQ 13; any write to port 0xF0 clears it again (the PC/AT's
+ * coprocessor error latch, which also asserts IGNNE#). */
+static void board_ferr(void *opaque, int level)
+{
+    Board *b = opaque;
+    irq_set(&b->isa_irq[13], level);
+}
+
+static uint32_t ferr_port_read(void *dev, uint32_t offset, unsigned width)
+{
+    (void)dev, (void)offset, (void)width;
+    return 0xFF;
+}
+
+static void ferr_port_write(void *dev, uint32_t offset, uint32_t value, unsigned width)
+{
+    (void)offset, (void)value, (void)width;
+    board_ferr(dev, 0);
+}
+
+static const IoOps ferr_port_ops = {ferr_port_read, ferr_port_write, IO_W8, "coprocessor error latch"};
+
 /* A timer armed for before the end of the CPU's current slice: end it. */
 static void board_deadline_moved(void *opaque)
 {
@@ -510,6 +532,10 @@ static int board_create_devices(Board *b, VsxError *err)
             return vsx_errorf(err, "cannot create COM%d", i + 1);
         board_add(b, &uart_device_class, b->uart[i]);
     }
+
+    bus_set_ferr_handler(bus, board_ferr, b);
+    if (bus_map_io(bus, 0xF0, 1, &ferr_port_ops, b))
+        return vsx_errorf(err, "cannot map port 0xF0");
 
     b->fwcfg = fwcfg_create(bus);
     if (!b->fwcfg)

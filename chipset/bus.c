@@ -84,6 +84,8 @@ struct Bus {
     void *intr_ctl;
     int intr_level;
     void (*lint0)(void *apic, int level);
+    void (*ferr)(void *opaque, int level);
+    void *ferr_opaque;
     uint64_t (*apic_read_base)(void *apic);
     void (*apic_write_base)(void *apic, uint64_t v);
     void *apic;
@@ -610,6 +612,18 @@ void bus_raise_nmi(Bus *bus)
 {
     if (bus->hooks && bus->hooks->nmi)
         bus->hooks->nmi(bus->cpu);
+}
+
+void bus_set_ferr_handler(Bus *bus, void (*fn)(void *opaque, int level), void *opaque)
+{
+    bus->ferr = fn;
+    bus->ferr_opaque = opaque;
+}
+
+void bus_set_ferr(Bus *bus, int level)
+{
+    if (bus->ferr)
+        bus->ferr(bus->ferr_opaque, level);
 }
 
 void bus_cpu_kick(Bus *bus)

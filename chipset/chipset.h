@@ -163,6 +163,10 @@ int bus_intr_ack(Bus *bus);             /* called by the CPU when it takes INTR 
 void bus_raise_nmi(Bus *bus);
 /* Asks the CPU to return from its run loop soon (the stop hook). */
 void bus_cpu_kick(Bus *bus);
+/* FERR#: the x87 signals an unmasked error with CR0.NE=0; on a PC that is
+ * IRQ 13, cleared by a write to port 0xF0.  The board installs the handler. */
+void bus_set_ferr_handler(Bus *bus, void (*fn)(void *opaque, int level), void *opaque);
+void bus_set_ferr(Bus *bus, int level);
 
 /* Board-level requests from devices (8042 reset pulse, port 0x92, 0xCF9,
  * ACPI soft-off, exit port) or the CPU (triple fault). */

@@ -496,12 +496,28 @@ FAM1(sysenter, op_sysenter);
 FAM1(sysexit, op_sysexit);
 
 /* ---- x87 escape (cpu/fpu.h protocol) ---- */
+/* A waiting x87 instruction found an unmasked error pending.  CR0.NE=1:
+ * #MF (SDM Vol. 1 8.7).  CR0.NE=0: the error is signalled on FERR#, which a
+ * PC turns into IRQ 13 and whose handler's write to port 0xF0 asserts
+ * IGNNE#; the instruction then proceeds as if no error were pending (the
+ * PC-compatible "MS-DOS" mode, SDM Vol. 1 D.2). */
 static void fpu_error(Cpu *c)
 {
     if (c->cr0 & CR0_NE)
         cpu_raise(c, EXC_MF, ERR_NONE);
-    /* CR0.NE=0 would signal FERR# (IRQ13 on a PC): not wired yet, so the
-     * pending error is left for the next FNCLEX/FNINIT. */
+    bus_set_ferr(c->bus, 1);
+}
+
+/* With IGNNE#: run the instruction as if ES were clear, then set ES/B again
+ * from whatever unmasked exception flags are left. */
+static int fpu_execute_ignoring_error(Cpu *c, unsigned op, uint8_t modrm, const FpuContext *ctx,
+                                      const uint8_t *in, uint8_t *out, FpuResult *res)
+{
+    c->fpu.sw &= (uint16_t)~0x8080;
+    int rc = fpu_execute(&c->fpu, op, modrm, ctx, in, out, res);
+    if (c->fpu.sw & ~c->fpu.cw & 0x3F)
+        c->fpu.sw |= 0x8080;
+    return rc;
 }
 
 static void op_fwait(Cpu *c, const Insn *i)
@@ -525,6 +541,7 @@ static void op_fpu(Cpu *c, const Insn *i)
         .protected_mode = cpu_pm_nonv86(c), .op32 = i->o32,
         .cs = c->seg[SEG_CS].sel, .ds = c->seg[i->seg].sel,
         .ip = c->eip, .ea = i->mem ? cpu_ea(c, i) : 0, .has_mem = i->mem,
+        .eflags = cpu_get_eflags(c),
     };
     uint8_t in[128], out[128];
     unsigned rlen = i->mem ? info.read_len : 0, wlen = i->mem ? info.write_len : 0;
@@ -539,10 +556,12 @@ static void op_fpu(Cpu *c, const Insn *i)
     if (rc == FPU_UD)
         cpu_ud(c);
     if (rc == FPU_MF) {
-        fpu_error(c);
-        return;
+        fpu_error(c); /* #MF, or FERR# and carry on */
+        rc = fpu_execute_ignoring_error(c, op, i->modrm, &ctx, in, out, &res);
+        if (rc == FPU_UD)
+            cpu_ud(c);
     }
-    for (unsigned k = 0; k < wlen; k++)
+    for (unsigned k = 0; k < wlen && !res.suppress_write; k++)
         mwr8(c, i->seg, (ctx.ea + k) & i->amask, out[k]);
     if (res.write_ax)
         R16(c, REG_AX) = res.ax;
