@@ -6,7 +6,10 @@
 # (recorded below), so a wrong ALU result, flag, page walk or string copy
 # shows up here.  Guest MIPS go to the log for information only.
 : "${BUILD:=build}"
-bench=${VSX_BENCH:-/work/shared/bench}
+# ../shared beside the checkout (as CI has it), else the team's /work/shared.
+shared=$(cd "${VSX_TESTS:-$(dirname "$0")/..}/../../shared" 2>/dev/null && pwd)
+[ -d "$shared/bench" ] || shared=/work/shared
+bench=${VSX_BENCH:-$shared/bench}
 if [ ! -x "$BUILD/tests/cpurun" ]; then
     echo "FAIL cpubench: $BUILD/tests/cpurun was not built"
     exit 1
