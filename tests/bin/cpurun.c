@@ -109,7 +109,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--load") && v && nloads < 32) {
             loads[nloads++] = v, k++;
         } else if (!strcmp(a, "--entry") && v) {
-            if (sscanf(v, "%li:%li", &entry_seg, &entry_off) != 2)
+            if (sscanf(v, "%lx:%lx", &entry_seg, &entry_off) != 2) /* SEG:OFF in hex */
                 return usage();
             k++;
         } else if (!strcmp(a, "--max-insns") && v) {
