@@ -1,7 +1,7 @@
 /* tests/bin/vga_expect.c -- the pictures the video guest tests
  * (tests/video/NAME.asm) must produce, computed here from the pattern
  * definitions and the standard palettes, never through the VGA model:
- *   vga_expect mode13|modex|text|vbe|mode12|cga4 OUT.png
+ *   vga_expect mode13|modex|text|vbe|vbe32|mode12|cga4 OUT.png
  * For "text" row 0 (BIOS font text) is painted black and the suite blacks
  * out the same rows of the screenshot before comparing. */
 #include <stdio.h>
@@ -59,7 +59,7 @@ static uint32_t text_pixel(int x, int y)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: vga_expect mode13|modex|text|vbe|mode12|cga4 OUT.png\n");
+        fprintf(stderr, "usage: vga_expect mode13|modex|text|vbe|vbe32|mode12|cga4 OUT.png\n");
         return 2;
     }
     const char *p = argv[1];
@@ -70,6 +70,8 @@ int main(int argc, char **argv)
         w = 720, h = 400;
     else if (!strcmp(p, "vbe") || !strcmp(p, "mode12"))
         w = 640, h = 480;
+    else if (!strcmp(p, "vbe32"))
+        w = 800, h = 600;
     else if (strcmp(p, "mode13") && strcmp(p, "cga4")) {
         fprintf(stderr, "vga_expect: unknown pattern %s\n", p);
         return 2;
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
                 v = test_dac(x ^ y);
             else if (!strcmp(p, "vbe"))
                 v = test_dac((x >> 1) + y);
+            else if (!strcmp(p, "vbe32"))
+                v = (uint32_t)(x & 255) << 16 | (uint32_t)(y & 255) << 8 | (uint32_t)((x + y) & 255);
             else if (!strcmp(p, "mode12"))
                 v = ega_colour(x == y ? 15 : (x / 8 + y) & 15);
             else if (!strcmp(p, "cga4"))

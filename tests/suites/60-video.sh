@@ -405,7 +405,7 @@ elif [ ! -x "$VSX" ]; then
 elif [ ! -x "$BUILD/tests/vga_expect" ]; then
     skip guests "$BUILD/tests/vga_expect is not built"
 else
-    for g in mode13 modex text vbe mode12 cga4; do
+    for g in mode13 modex text vbe vbe32 mode12 cga4; do
         guest_test $g
     done
     mode7_test

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
 t=$(mktemp -d /tmp/vsx-video-qemu.XXXXXX)
 trap 'rm -rf "$t"' EXIT
-for n in mode13 modex text vbe mode12 cga4; do
+for n in mode13 modex text vbe vbe32 mode12 cga4; do
     nasm -f bin -DHOLD -I "$here/" -o "$t/$n.img" "$here/$n.asm" || { echo "FAIL $n: nasm"; continue; }
     truncate -s 1474560 "$t/$n.img"
     "$build/tests/vga_expect" $n "$t/want.png" || { echo "FAIL $n: vga_expect"; continue; }
