@@ -238,6 +238,8 @@ static void board_fill_fwcfg(Board *b)
      * describe that override in its MP/ACPI tables (QEMU's key 0x8002). */
     uint8_t irq0_override[4] = {1, 0, 0, 0};
     fwcfg_set(b->fwcfg, 0x8002, irq0_override, 4);
+    uint8_t boot_menu[2] = {b->cfg.boot_menu ? 1 : 0, 0};
+    fwcfg_set(b->fwcfg, 0x0E, boot_menu, 2); /* FW_CFG_BOOT_MENU */
 
     /* etc/e820: guest RAM; SeaBIOS reserves its own areas inside it. */
     uint8_t e820[2 * 20];

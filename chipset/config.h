@@ -52,6 +52,7 @@ struct VmConfig {
     int accel;
     int boot[CFG_BOOT_MAX];
     int nboot;
+    bool boot_menu;
     char bios[CFG_PATH_MAX], vgabios[CFG_PATH_MAX];
     int shutdown;
     bool deterministic;

@@ -66,3 +66,17 @@ for how in floppy disk; do
         echo "PASS seabios.boot_sector_$how"
     fi
 done
+
+# The boot menu ([vm] boot_menu = yes): Esc opens it, "2" picks the floppy.
+cp "$img" "$t/menu.img"
+"$VSX" run --headless --deterministic --timeout 30 --set vm.boot_menu=yes --fda "$t/menu.img" \
+    --cdrom /usr/lib/grub-rescue/grub-rescue-cdrom.iso --keys "1s:esc 2.5s:2" \
+    --serial "file:$t/com1-menu" --screen-text "$t/scr-menu" > "$t/out-menu" 2>&1
+rc=$?
+if ! grep -q 'Select boot device' "$t/scr-menu" || ! grep -q '2\. Floppy' "$t/scr-menu"; then
+    echo "FAIL seabios.boot_menu: no menu on screen ($(head -c 200 "$t/scr-menu"))"
+elif [ $rc -ne 67 ] || ! grep -q 'drive 00' "$t/com1-menu"; then
+    echo "FAIL seabios.boot_menu: picking the floppy did not boot it (status $rc)"
+else
+    echo "PASS seabios.boot_menu"
+fi
