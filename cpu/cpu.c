@@ -18,29 +18,30 @@ static const CpuModel cpu_models[] = {
     { "pentium", ISA_P5, 1, "GenuineIntel", 0x052C, 0x000001BF, 0, 1000,
       CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE,
       0, { 0 }, 0, 0, NULL, { 0 }, { 0 } },
-    /* P6 family.  Advertised: FPU VME DE PSE TSC MSR MCE CX8 APIC SEP CMOV
-     * MMX FXSR (0x01808BBF), + SSE on Pentium III / Athlon XP, + CLFSH SSE2
-     * on Pentium 4.  Not advertised because vsx lacks them: PAE, MTRR, PGE,
-     * MCA, PAT, PSE-36 (and AMD SYSCALL / 3DNow!).  Leaf 2 descriptors from
+    /* P6 family.  Advertised: FPU VME DE PSE TSC MSR MCE CX8 APIC SEP MTRR
+     * PGE MCA CMOV MMX FXSR (0x0180FBBF), + PAT SSE on Pentium III / Athlon
+     * XP, + CLFSH SSE2 on Pentium 4 (MTRR/PAT/MCA registers: msr_p6.c).  Not
+     * advertised because vsx lacks them: PAE, PSE-36 (and AMD SYSCALL /
+     * 3DNow!).  Leaf 2 descriptors from
      * SDM Vol. 2 CPUID Table 3-12 (Pentium II 512K L2, Pentium III 256K L2,
      * Pentium 4 8K L1 / 12K uop trace / 512K L2). */
-    { "pentium2", ISA_P6, 2, "GenuineIntel", 0x0652, 0x01808BBF, 0, 300,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR,
+    { "pentium2", ISA_P6, 2, "GenuineIntel", 0x0652, 0x0180FBBF, 0, 300,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR,
       0, { 0x03020101, 0, 0, 0x0C040843 }, 0, 0, NULL, { 0 }, { 0 } },
-    { "pentium3", ISA_P6, 2, "GenuineIntel", 0x0686, 0x03808BBF, 0, 800,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+    { "pentium3", ISA_P6, 2, "GenuineIntel", 0x0686, 0x0381FBBF, 0, 800,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
       0, { 0x03020101, 0, 0, 0x0C040882 }, 0x80000004, 0, "Intel(R) Pentium(R) III CPU",
       { 0 }, { 0 } },
-    { "pentium4", ISA_P6, 2, "GenuineIntel", 0x0F27, 0x07888BBF, 0, 2000,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+    { "pentium4", ISA_P6, 2, "GenuineIntel", 0x0F27, 0x0789FBBF, 0, 2000,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
       0x00000800, { 0x665B5001, 0, 0, 0x007B7040 }, 0x80000004, 0,
       "Intel(R) Pentium(R) 4 CPU", { 0 }, { 0 } },
     /* Athlon XP (K7 Palomino, family 6 model 6): SSE; 80000001h EDX mirrors
      * the leaf-1 bits plus MMX extensions (22), without SYSCALL (11).
      * L1 64K+64K 2-way, L2 256K 16-way, 64-byte lines (AMD CPUID spec). */
-    { "athlon", ISA_P6, 1, "AuthenticAMD", 0x0662, 0x03808BBF, 0, 1500,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
-      0, { 0 }, 0x80000006, 0x01C083BF, "AMD Athlon(tm) XP",
+    { "athlon", ISA_P6, 1, "AuthenticAMD", 0x0662, 0x0381FBBF, 0, 1500,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+      0, { 0 }, 0x80000006, 0x01C1F3BF, "AMD Athlon(tm) XP",
       { 0x0408FF08, 0xFF20FF10, 0x40020140, 0x40020140 }, { 0, 0x41004100, 0x01008140, 0 } },
 };
 static const char *const cpu_model_list[] = {
@@ -158,6 +159,7 @@ void cpu_reset(Cpu *c)
     c->cr2 = c->cr3 = c->cr4 = 0;
     c->paging = false;
     c->efer = 0;
+    msr_p6_reset(c);
     for (int k = 0; k < 4; k++)
         c->dr[k] = 0;
     c->dr[6] = 0xFFFF0FF0;
@@ -272,7 +274,7 @@ bool cpu_rdmsr(Cpu *c, uint32_t msr, uint64_t *v)
         *v = msr == 0x174 ? c->sysenter_cs : msr == 0x175 ? c->sysenter_esp : c->sysenter_eip;
         return true;
     default:
-        return false;
+        return msr_p6_read(c, msr, v);
     }
 }
 
@@ -301,7 +303,7 @@ bool cpu_wrmsr(Cpu *c, uint32_t msr, uint64_t v)
             c->sysenter_eip = (uint32_t)v;
         return true;
     default:
-        return false;
+        return msr_p6_write(c, msr, v);
     }
 }
 
@@ -821,6 +823,7 @@ void cpu_save(Cpu *c, StateStream *s)
     cpu_get_regs(c, &r);
     state_put(s, "cpu.regs", &r, sizeof r);
     state_put(s, "cpu.fpu", &c->fpu, sizeof c->fpu);
+    state_put(s, "cpu.msr6", &c->msr6, sizeof c->msr6);
     uint64_t misc[8] = { c->intr_line, c->nmi_pending, c->nmi_blocked, c->apic_base,
                          c->sysenter_cs, c->sysenter_esp, c->sysenter_eip, c->icount };
     state_put(s, "cpu.misc", misc, sizeof misc);
@@ -832,6 +835,7 @@ int cpu_load(Cpu *c, StateStream *s)
     CpuRegs r;
     uint64_t misc[8];
     if (state_get(s, "cpu.regs", &r, sizeof r) < 0 || state_get(s, "cpu.fpu", &c->fpu, sizeof c->fpu) < 0
+        || state_get(s, "cpu.msr6", &c->msr6, sizeof c->msr6) < 0
         || state_get(s, "cpu.misc", misc, sizeof misc) < 0)
         return -1;
     cpu_set_regs(c, &r);

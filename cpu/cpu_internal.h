@@ -176,6 +176,17 @@ typedef struct CpuModel {
     uint32_t ext5[4], ext6[4]; /* AMD L1 / L2 cache leaves */
 } CpuModel;
 
+/* P6 MSRs stored for firmware and kernels (cpu/msr_p6.c). */
+typedef struct MsrP6 {
+    uint64_t mtrr_fixed[11], mtrr_var[16], mtrr_def_type;
+    uint64_t pat;
+    uint64_t mcg_status, mc0[4];
+    uint64_t perfctr[2], perfevtsel[2];
+} MsrP6;
+bool msr_p6_read(Cpu *c, uint32_t msr, uint64_t *v);
+bool msr_p6_write(Cpu *c, uint32_t msr, uint64_t v);
+void msr_p6_reset(Cpu *c);
+
 struct Cpu {
     /* hot state first */
     Gpr r[17];                 /* r[16] is always zero (EA) */
@@ -228,6 +239,7 @@ struct Cpu {
     uint32_t dr6_pending;       /* data breakpoints hit by this insn */
 
     FpuState fpu;
+    MsrP6 msr6;
     SimdState simd;            /* XMM0-7, MXCSR (cpu/simd.c) */
 
     /* decoded code cache */

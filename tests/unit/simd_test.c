@@ -74,16 +74,19 @@ TEST(simd, p6_models_listed)
     }
 }
 
-/* Features per model: only what vsx implements (no PAE/PGE/MTRR/PAT). */
+/* Features per model: only what vsx implements (no PAE, no PSE-36); the
+ * P6 MTRR/PGE/MCA registers on all, PAT from the Pentium III on. */
+#define P6_REGS ((1u << 12) | (1u << 13) | (1u << 14)) /* MTRR, PGE, MCA */
 TEST(simd, cpuid_features)
 {
     static const struct { const char *model; uint32_t family, set, clear; } t[] = {
-        { "pentium2", 6, (1u << 15) | (1u << 23) | (1u << 24) | (1u << 11), (1u << 25) | (1u << 26) },
-        { "pentium3", 6, (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25), 1u << 26 },
-        { "pentium4", 15, (1u << 25) | (1u << 26) | (1u << 19), 0 },
-        { "athlon", 6, (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25), 1u << 26 },
+        { "pentium2", 6, P6_REGS | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 11),
+          (1u << 25) | (1u << 26) | (1u << 16) },
+        { "pentium3", 6, P6_REGS | (1u << 16) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25), 1u << 26 },
+        { "pentium4", 15, P6_REGS | (1u << 16) | (1u << 25) | (1u << 26) | (1u << 19), 0 },
+        { "athlon", 6, P6_REGS | (1u << 16) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25), 1u << 26 },
     };
-    uint32_t never = (1u << 6) | (1u << 12) | (1u << 13) | (1u << 16) | (1u << 17);
+    uint32_t never = (1u << 6) | (1u << 17);
     for (size_t k = 0; k < sizeof t / sizeof *t; k++) {
         CpuMachine m;
         if (!make(&m, t[k].model))
@@ -292,5 +295,42 @@ TEST(simd, prefix66_in_16bit_code)
     CHECK_EQ(out[3], 3);
     CHECK_EQ(out[4], 11);   /* MMX form: two dwords */
     CHECK_EQ(out[5], 22);
+    cm_destroy(&m);
+}
+
+/* P6 MSRs (cpu/msr_p6.c): MTRRs, PAT, MCA and the performance counters with
+ * RDPMC.  A #GP here (no IDT) ends in a triple fault: CPU_EXIT_SHUTDOWN. */
+TEST(p6msr, mtrr_pat_mca_and_rdpmc)
+{
+    static const uint8_t rdmsr[] = { 0x0F, 0x32 };
+    /* mov ecx,0x2FF; wrmsr; xor eax,eax; rdmsr (EAX/EDX preset) */
+    static const uint8_t def_type[] = { 0xB9, 0xFF, 0x02, 0x00, 0x00, 0x0F, 0x30, 0x31, 0xC0, 0x0F, 0x32 };
+    /* mov ecx,0xC1; wrmsr; xor ecx,ecx; rdpmc */
+    static const uint8_t pmc[] = { 0xB9, 0xC1, 0x00, 0x00, 0x00, 0x0F, 0x30, 0x31, 0xC9, 0x0F, 0x33 };
+    CpuMachine m;
+    if (!make(&m, "pentium3"))
+        return;
+    Run r = run_code(&m, rdmsr, sizeof rdmsr, 0, 0xFE, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    CHECK_EQ(r.r.gpr[REG_AX], 0x508); /* 8 variable ranges, fixed, WC */
+    r = run_code(&m, def_type, sizeof def_type, 0xC06, 0, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    CHECK_EQ(r.r.gpr[REG_AX], 0xC06);
+    r = run_code(&m, def_type, sizeof def_type, 0xC02, 0, 0, 0); /* type 2 is reserved */
+    CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
+    r = run_code(&m, rdmsr, sizeof rdmsr, 0, 0x277, 0, 0);
+    CHECK_EQ(r.r.gpr[REG_AX], 0x00070406);
+    CHECK_EQ(r.r.gpr[REG_DX], 0x00070406);
+    r = run_code(&m, rdmsr, sizeof rdmsr, 0, 0x179, 0, 0);
+    CHECK_EQ(r.r.gpr[REG_AX], 1); /* one bank */
+    r = run_code(&m, pmc, sizeof pmc, 0x12345, 0, 0x77, 0);
+    CHECK_EQ(r.why, CPU_EXIT_HLT);
+    CHECK_EQ(r.r.gpr[REG_AX], 0x12345);
+    CHECK_EQ(r.r.gpr[REG_DX], 0x77); /* 40-bit counter */
+    cm_destroy(&m);
+    if (!make(&m, "pentium")) /* no MTRRs on the P5 */
+        return;
+    r = run_code(&m, rdmsr, sizeof rdmsr, 0, 0xFE, 0, 0);
+    CHECK_EQ(r.why, CPU_EXIT_SHUTDOWN);
     cm_destroy(&m);
 }
