@@ -38,6 +38,8 @@ TOOL_SRCS := $(wildcard tests/bin/*.c)
 TOOLS    := $(TOOL_SRCS:tests/bin/%.c=$(BUILD)/tests/%)
 GUEST_SRCS := $(wildcard tests/guest/*.asm)
 GUESTS   := $(GUEST_SRCS:tests/guest/%.asm=$(BUILD)/guest/%.bin)
+KERNEL_SRCS := $(wildcard tests/kernel/*.asm)
+KERNELS  := $(KERNEL_SRCS:tests/kernel/%.asm=$(BUILD)/kernel/%.bin)
 BOOT_SRCS := $(wildcard tests/boot/*.asm)
 BOOTS    := $(BOOT_SRCS:tests/boot/%.asm=$(BUILD)/boot/%.img)
 ROM_ASM  := $(wildcard roms/*.asm)
@@ -105,7 +107,12 @@ $(BUILD)/boot/%.img: tests/boot/%.asm
 	nasm -f bin -o $@ $<
 	truncate -s 1474560 $@
 
-check-tests: $(VSX) $(BUILD)/unit_tests $(TOOLS) $(GUESTS) $(BOOTS)
+# Kernels for the direct-boot tests.
+$(BUILD)/kernel/%.bin: tests/kernel/%.asm
+	@mkdir -p $(dir $@)
+	nasm -f bin -o $@ $<
+
+check-tests: $(VSX) $(BUILD)/unit_tests $(TOOLS) $(GUESTS) $(BOOTS) $(KERNELS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory check-tests
