@@ -18,30 +18,30 @@ static const CpuModel cpu_models[] = {
     { "pentium", ISA_P5, 1, "GenuineIntel", 0x052C, 0x000001BF, 0, 1000,
       CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE,
       0, { 0 }, 0, 0, NULL, { 0 }, { 0 } },
-    /* P6 family.  Advertised: FPU VME DE PSE TSC MSR MCE CX8 APIC SEP MTRR
-     * PGE MCA CMOV MMX FXSR (0x0180FBBF), + PAT SSE on Pentium III / Athlon
-     * XP, + CLFSH SSE2 on Pentium 4 (MTRR/PAT/MCA registers: msr_p6.c).  Not
-     * advertised because vsx lacks them: PAE, PSE-36 (and AMD SYSCALL /
-     * 3DNow!).  Leaf 2 descriptors from
+    /* P6 family.  Advertised: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP
+     * MTRR PGE MCA CMOV MMX FXSR (0x0180FBFF), + PAT SSE on Pentium III /
+     * Athlon XP, + CLFSH SSE2 on Pentium 4 (MTRR/PAT/MCA registers:
+     * msr_p6.c; PAE paging: mmu.c).  Not advertised because vsx lacks them:
+     * PSE-36 (and AMD SYSCALL / 3DNow!).  Leaf 2 descriptors from
      * SDM Vol. 2 CPUID Table 3-12 (Pentium II 512K L2, Pentium III 256K L2,
      * Pentium 4 8K L1 / 12K uop trace / 512K L2). */
-    { "pentium2", ISA_P6, 2, "GenuineIntel", 0x0652, 0x0180FBBF, 0, 300,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR,
+    { "pentium2", ISA_P6, 2, "GenuineIntel", 0x0652, 0x0180FBFF, 0, 300,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR,
       0, { 0x03020101, 0, 0, 0x0C040843 }, 0, 0, NULL, { 0 }, { 0 } },
-    { "pentium3", ISA_P6, 2, "GenuineIntel", 0x0686, 0x0381FBBF, 0, 800,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+    { "pentium3", ISA_P6, 2, "GenuineIntel", 0x0686, 0x0381FBFF, 0, 800,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
       0, { 0x03020101, 0, 0, 0x0C040882 }, 0x80000004, 0, "Intel(R) Pentium(R) III CPU",
       { 0 }, { 0 } },
-    { "pentium4", ISA_P6, 2, "GenuineIntel", 0x0F27, 0x0789FBBF, 0, 2000,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+    { "pentium4", ISA_P6, 2, "GenuineIntel", 0x0F27, 0x0789FBFF, 0, 2000,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
       0x00000800, { 0x665B5001, 0, 0, 0x007B7040 }, 0x80000004, 0,
       "Intel(R) Pentium(R) 4 CPU", { 0 }, { 0 } },
     /* Athlon XP (K7 Palomino, family 6 model 6): SSE; 80000001h EDX mirrors
      * the leaf-1 bits plus MMX extensions (22), without SYSCALL (11).
      * L1 64K+64K 2-way, L2 256K 16-way, 64-byte lines (AMD CPUID spec). */
-    { "athlon", ISA_P6, 1, "AuthenticAMD", 0x0662, 0x0381FBBF, 0, 1500,
-      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
-      0, { 0 }, 0x80000006, 0x01C1F3BF, "AMD Athlon(tm) XP",
+    { "athlon", ISA_P6, 1, "AuthenticAMD", 0x0662, 0x0381FBFF, 0, 1500,
+      CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_MCE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT,
+      0, { 0 }, 0x80000006, 0x01C1F3FF, "AMD Athlon(tm) XP",
       { 0x0408FF08, 0xFF20FF10, 0x40020140, 0x40020140 }, { 0, 0x41004100, 0x01008140, 0 } },
 };
 static const char *const cpu_model_list[] = {
@@ -208,6 +208,12 @@ void cpu_write_cr0(Cpu *c, uint32_t v)
     v |= CR0_ET;
     v &= CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG;
     uint32_t old = c->cr0;
+    uint64_t pdpte[4];
+    if ((v & CR0_PG) && !(old & CR0_PG) && (c->cr4 & CR4_PAE)) {
+        if (!mmu_read_pdptes(c, c->cr3, pdpte))
+            cpu_gp(c, 0);
+        memcpy(c->pdpte, pdpte, sizeof pdpte);
+    }
     c->cr0 = v;
     c->paging = (v & CR0_PG) != 0;
     if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
@@ -221,7 +227,17 @@ void cpu_write_cr0(Cpu *c, uint32_t v)
 
 void cpu_write_cr3(Cpu *c, uint32_t v)
 {
-    c->cr3 = v & 0xFFFFF018u;
+    uint64_t pdpte[4];
+    if (c->cr4 & CR4_PAE) {
+        /* PAE: bits 5-31 locate the page-directory-pointer table. */
+        if (c->paging && !mmu_read_pdptes(c, v, pdpte))
+            cpu_gp(c, 0);
+        if (c->paging)
+            memcpy(c->pdpte, pdpte, sizeof pdpte);
+        c->cr3 = v & 0xFFFFFFF8u;
+    } else {
+        c->cr3 = v & 0xFFFFF018u;
+    }
     tlb_flush(c);
 }
 
@@ -230,6 +246,12 @@ void cpu_write_cr4(Cpu *c, uint32_t v)
     if (v & ~c->model->cr4_mask)
         cpu_gp(c, 0);
     uint32_t old = c->cr4;
+    uint64_t pdpte[4];
+    if ((v & CR4_PAE) && c->paging && ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE))) {
+        if (!mmu_read_pdptes(c, c->cr3, pdpte))
+            cpu_gp(c, 0);
+        memcpy(c->pdpte, pdpte, sizeof pdpte);
+    }
     c->cr4 = v;
     if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE))
         tlb_flush(c);
@@ -789,6 +811,8 @@ void cpu_set_regs(Cpu *c, const CpuRegs *r)
     c->cr3 = (uint32_t)r->cr3;
     c->cr4 = (uint32_t)r->cr4;
     c->paging = (c->cr0 & CR0_PG) != 0;
+    if (c->paging && (c->cr4 & CR4_PAE) && !mmu_read_pdptes(c, c->cr3, c->pdpte))
+        memset(c->pdpte, 0, sizeof c->pdpte); /* not present: every access faults */
     for (int k = 0; k < 8; k++)
         c->dr[k] = (uint32_t)r->dr[k];
     c->efer = r->efer;

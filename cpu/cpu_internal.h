@@ -240,6 +240,7 @@ struct Cpu {
 
     FpuState fpu;
     MsrP6 msr6;
+    uint64_t pdpte[4];          /* PAE: loaded by MOV CR3/CR0/CR4 (SDM Vol. 3A 4.4.1) */
     SimdState simd;            /* XMM0-7, MXCSR (cpu/simd.c) */
 
     /* decoded code cache */
@@ -291,6 +292,9 @@ void tlb_flush_page(Cpu *c, uint32_t lin);
 void cpu_update_tlb_sel(Cpu *c);
 /* Physical address of a linear one for an access (faults as the access would). */
 uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user);
+/* PAE: reads the four PDPTEs `cr3` points at; false when a present one has
+ * reserved bits set (the MOV that loads them then raises #GP(0)). */
+bool mmu_read_pdptes(Cpu *c, uint32_t cr3, uint64_t out[4]);
 /* Checks that [off, off+n) of seg may be written (for multi-part writes). */
 void mem_probe_write(Cpu *c, int seg, uint32_t off, unsigned n);
 void mem_probe_read(Cpu *c, int seg, uint32_t off, unsigned n);

@@ -45,11 +45,83 @@ static _Noreturn void page_fault(Cpu *c, uint32_t lin, bool present, bool write,
     cpu_raise(c, EXC_PF, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
 }
 
+/* ---- PAE (SDM Vol. 3A 4.4): 64-bit entries, 36-bit physical addresses ---- */
+#define PAE_ADDR 0x0000000FFFFFF000ull   /* bits 12-35 */
+#define PAE_RSVD_HIGH 0xFFFFFFF000000000ull /* 36-63 (bit 63 is XD: no NX on P6) */
+#define PDPTE_RSVD (PAE_RSVD_HIGH | 0x1E6ull) /* and bits 1, 2, 5-8 */
+#define PAE_2M_RSVD (PAE_RSVD_HIGH | 0x1FE000ull) /* bits 13-20 of a 2 MiB PDE */
+
+static uint64_t phys_rd64(Cpu *c, uint32_t pa)
+{
+    return phys_rd32(c, pa) | (uint64_t)phys_rd32(c, pa + 4) << 32;
+}
+
+bool mmu_read_pdptes(Cpu *c, uint32_t cr3, uint64_t out[4])
+{
+    uint32_t base = (cr3 & 0xFFFFFFE0u) & c->a20_mask;
+    for (int k = 0; k < 4; k++) {
+        uint64_t e = phys_rd64(c, base + 8 * k);
+        if ((e & PTE_P) && (e & PDPTE_RSVD))
+            return false;
+        out[k] = e;
+    }
+    return true;
+}
+
+/* A reserved bit in a present entry: #PF with RSVD (bit 3) set. */
+static _Noreturn void page_fault_rsvd(Cpu *c, uint32_t lin, bool write, bool user)
+{
+    c->cr2 = lin;
+    cpu_raise(c, EXC_PF, 1 | 8 | (write ? 2 : 0) | (user ? 4 : 0));
+}
+
+/* The guest's physical addresses are 32 bits wide here: a PAE entry naming
+ * memory above 4 GiB is reached at its address modulo 4 GiB (only guests
+ * with more than 3.5 GiB of RAM have any there). */
+static uint32_t pae_translate(Cpu *c, uint32_t lin, bool write, bool user)
+{
+    bool wp = c->cr0 & CR0_WP;
+    uint64_t pdpte = c->pdpte[lin >> 30];
+    if (!(pdpte & PTE_P))
+        page_fault(c, lin, false, write, user);
+    uint32_t pde_addr = (uint32_t)((pdpte & PAE_ADDR) + ((lin >> 21) & 0x1FF) * 8) & c->a20_mask;
+    uint64_t pde = phys_rd64(c, pde_addr);
+    if (!(pde & PTE_P))
+        page_fault(c, lin, false, write, user);
+    if (pde & ((pde & PTE_PS) ? PAE_2M_RSVD : PAE_RSVD_HIGH))
+        page_fault_rsvd(c, lin, write, user);
+    if (pde & PTE_PS) {
+        if ((user && !(pde & PTE_U)) || (write && !(pde & PTE_W) && (user || wp)))
+            page_fault(c, lin, true, write, user);
+        uint32_t want = PTE_A | (write ? PTE_D : 0);
+        if ((pde & want) != want)
+            phys_wr32(c, pde_addr, (uint32_t)pde | want);
+        return ((uint32_t)(pde & 0xFFE00000u) | (lin & 0x1FFFFF)) & c->a20_mask;
+    }
+    uint32_t pte_addr = (uint32_t)((pde & PAE_ADDR) + ((lin >> 12) & 0x1FF) * 8) & c->a20_mask;
+    uint64_t pte = phys_rd64(c, pte_addr);
+    if (!(pte & PTE_P))
+        page_fault(c, lin, false, write, user);
+    if (pte & PAE_RSVD_HIGH)
+        page_fault_rsvd(c, lin, write, user);
+    uint64_t perm = pde & pte;
+    if ((user && !(perm & PTE_U)) || (write && !(perm & PTE_W) && (user || wp)))
+        page_fault(c, lin, true, write, user);
+    if (!(pde & PTE_A))
+        phys_wr32(c, pde_addr, (uint32_t)pde | PTE_A);
+    uint32_t want = PTE_A | (write ? PTE_D : 0);
+    if ((pte & want) != want)
+        phys_wr32(c, pte_addr, (uint32_t)pte | want);
+    return ((uint32_t)(pte & 0xFFFFF000u) | (lin & 0xFFF)) & c->a20_mask;
+}
+
 /* Walks the tables; returns the physical address or raises #PF. */
 uint32_t mmu_translate(Cpu *c, uint32_t lin, bool write, bool user)
 {
     if (!c->paging)
         return lin & c->a20_mask;
+    if (c->cr4 & CR4_PAE)
+        return pae_translate(c, lin, write, user);
     uint32_t pde_addr = ((c->cr3 & ~0xFFFu) | ((lin >> 20) & 0xFFC)) & c->a20_mask;
     uint32_t pde = phys_rd32(c, pde_addr);
     if (!(pde & PTE_P))
@@ -111,7 +183,7 @@ void tlb_flush_page(Cpu *c, uint32_t lin)
     }
     /* A 4 MiB page may have been entered as many 4 KiB entries: INVLPG on
      * any address inside it must drop them all (SDM Vol. 3A 4.10.4.1). */
-    if (c->cr4 & CR4_PSE) {
+    if (c->cr4 & (CR4_PSE | CR4_PAE)) { /* (a 2 MiB PAE page lies inside one 4 MiB region) */
         uint32_t big = lin & 0xFFC00000u;
         for (int u = 0; u < 2; u++)
             for (unsigned j = 0; j < TLB_SIZE; j++) {

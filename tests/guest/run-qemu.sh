@@ -18,6 +18,7 @@ seglimit: TCG does not check segment limits, types or null selectors on data acc
 fpu: TCG's FNSTENV does not mask exceptions afterwards and does not save the last opcode; QEMU 7.2 aborts (assertion in tcg_handle_interrupt) when FERR# raises IRQ 13 with CR0.NE=0
 debuggd: TCG does not implement DR7.GD general-detect faults
 v86vme: TCG does not implement CR4.VME interrupt redirection (INT n in V86 with IOPL<3 always #GPs)
+pae: TCG reports a reserved-bit #PF in a present PAE entry without the P bit (error 8; the SDM and hardware give 9)
 "
 # With BOCHS=1, tests Bochs 2.7 gets wrong (validated on QEMU instead):
 BOCHS_KNOWN="
