@@ -125,7 +125,7 @@ static void board_irq_set(void *opaque, int n, int level)
 
 /* ------------------------------------------------------------ firmware */
 
-static int load_file(const char *path, uint8_t **data, size_t *size, size_t max, VsxError *err)
+int chipset_read_file(const char *path, uint8_t **data, size_t *size, size_t max, VsxError *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -150,7 +150,7 @@ static int load_file(const char *path, uint8_t **data, size_t *size, size_t max,
 static int board_load_firmware(Board *b, VsxError *err)
 {
     if (b->cfg.bios[0]) {
-        if (load_file(b->cfg.bios, &b->bios, &b->bios_size, 16u << 20, err))
+        if (chipset_read_file(b->cfg.bios, &b->bios, &b->bios_size, 16u << 20, err))
             return -1;
         if (b->bios_size % 0x10000)
             return vsx_errorf(err, "%s: a BIOS image must be a multiple of 64 KiB (it is %zu bytes)",
@@ -163,7 +163,7 @@ static int board_load_firmware(Board *b, VsxError *err)
         memcpy(b->bios, vsx_rom_bios, b->bios_size);
     }
     if (b->cfg.vgabios[0])
-        return load_file(b->cfg.vgabios, &b->vgabios, &b->vgabios_size, 256u << 10, err);
+        return chipset_read_file(b->cfg.vgabios, &b->vgabios, &b->vgabios_size, 256u << 10, err);
     b->vgabios_size = VSX_ROM_SIZE(vsx_rom_vgabios);
     b->vgabios = malloc(b->vgabios_size);
     if (!b->vgabios)

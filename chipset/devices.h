@@ -132,6 +132,10 @@ IoApic *ioapic_create(Bus *bus, Lapic *lapic);
 void ioapic_set_irq(void *ioapic, int pin, int level); /* IrqLine-compatible */
 extern const DeviceClass ioapic_device_class;
 
+/* Reads a whole host file (firmware, kernels) of 1 byte to `max` bytes into
+ * a malloc'ed buffer.  0, or -1 with "PATH: what" in err (board.c). */
+int chipset_read_file(const char *path, uint8_t **data, size_t *size, size_t max, VsxError *err);
+
 /* ---- Direct kernel boot (kernel.c): recognises a Linux bzImage or a
  * Multiboot v1 kernel and lays it out in fw_cfg items for roms/vsxboot.asm.
  * initrd may be "" (none). */

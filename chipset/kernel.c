@@ -17,7 +17,6 @@
  *   initrd) page-aligned after the kernel, and room for the memory map that
  *   the ROM fills from INT 15h E820 at boot.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,23 +60,7 @@ static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(
 
 static int read_whole(const char *path, Blob *b, VsxError *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vsx_errorf(err, "%s: cannot open: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    if (len <= 0 || len > (1l << 30)) {
-        fclose(f);
-        return vsx_errorf(err, "%s: unusable size %ld", path, len);
-    }
-    b->data = malloc((size_t)len);
-    b->len = (size_t)len;
-    size_t got = b->data ? fread(b->data, 1, b->len, f) : 0;
-    fclose(f);
-    if (got != b->len)
-        return vsx_errorf(err, "%s: cannot read", path);
-    return 0;
+    return chipset_read_file(path, &b->data, &b->len, 1u << 30, err);
 }
 
 static void set32(FwCfg *fw, uint16_t key, uint32_t v)
