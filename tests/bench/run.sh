@@ -58,7 +58,7 @@ RC
     return $ok
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "-"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f %.1f %.1f\n", m, a[1], a[NR]}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "-"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.6g %.6g %.6g\n", m, a[1], a[NR]}'; }
 
 variants="1:alu:20000000:21 2:pg:20000000:21 3:tlb:3000000:21 4:rep:500000:6"
 date_str=$(date -u '+%Y-%m-%d %H:%M UTC')
