@@ -472,6 +472,25 @@ static void call_gate(Cpu *c, uint16_t sel, const uint32_t d[2], bool o32_insn)
     set_cs_desc(c, tsel, td, c->cpl);
     c->next_eip = toff;
 }
+/* The code segment a far RET or IRET returns to (SDM Vol. 2A RET and IRET,
+ * "protected mode"): non-null, a code segment, RPL not above the current
+ * privilege, DPL == RPL (nonconforming) or <= RPL (conforming), present.
+ * Reads its descriptor into d and returns the RPL. */
+static unsigned check_return_cs(Cpu *c, uint16_t sel, uint32_t d[2])
+{
+    if ((sel & 0xFFFC) == 0)
+        cpu_gp(c, 0);
+    seg_read_desc(c, sel, d, EXC_GP, false);
+    unsigned type = (d[1] >> 8) & 0x1F, dpl = (d[1] >> 13) & 3, rpl = sel & 3;
+    if ((type & 0x18) != 0x18 || rpl < c->cpl)
+        cpu_gp(c, sel & 0xFFFC);
+    if ((type & 4) ? dpl > rpl : dpl != rpl)
+        cpu_gp(c, sel & 0xFFFC);
+    if (!(d[1] & 0x8000))
+        cpu_raise(c, EXC_NP, sel & 0xFFFC);
+    return rpl;
+}
+
 
 /* ---- far RET (SDM Vol. 2 RET) ---- */
 void far_ret(Cpu *c, bool o32, uint16_t pop)
@@ -492,17 +511,8 @@ void far_ret(Cpu *c, bool o32, uint16_t pop)
         c->next_eip = off;
         return;
     }
-    if ((sel & 0xFFFC) == 0)
-        cpu_gp(c, 0);
     uint32_t d[2];
-    seg_read_desc(c, sel, d, EXC_GP, false);
-    unsigned type = (d[1] >> 8) & 0x1F, dpl = (d[1] >> 13) & 3, rpl = sel & 3;
-    if ((type & 0x18) != 0x18 || rpl < c->cpl)
-        cpu_gp(c, sel & 0xFFFC);
-    if ((type & 4) ? dpl > rpl : dpl != rpl)
-        cpu_gp(c, sel & 0xFFFC);
-    if (!(d[1] & 0x8000))
-        cpu_raise(c, EXC_NP, sel & 0xFFFC);
+    unsigned rpl = check_return_cs(c, sel, d);
     if (rpl == c->cpl) {
         if (off > desc_limit(d))
             cpu_gp(c, 0);
@@ -650,17 +660,8 @@ void cpu_iret(Cpu *c, bool o32)
     }
     if (!o32)
         eip &= 0xFFFF;
-    if ((sel & 0xFFFC) == 0)
-        cpu_gp(c, 0);
     uint32_t d[2];
-    seg_read_desc(c, sel, d, EXC_GP, false);
-    unsigned type = (d[1] >> 8) & 0x1F, dpl = (d[1] >> 13) & 3, rpl = sel & 3;
-    if ((type & 0x18) != 0x18 || rpl < c->cpl)
-        cpu_gp(c, sel & 0xFFFC);
-    if ((type & 4) ? dpl > rpl : dpl != rpl)
-        cpu_gp(c, sel & 0xFFFC);
-    if (!(d[1] & 0x8000))
-        cpu_raise(c, EXC_NP, sel & 0xFFFC);
+    unsigned rpl = check_return_cs(c, sel, d);
     if (eip > desc_limit(d))
         cpu_gp(c, 0);
     if (rpl == c->cpl) {
