@@ -119,7 +119,7 @@ Cpu *cpu_create(Bus *bus, Clock *clk, const char *model, VsxError *err)
         c->tracked_pages = 0x100; /* always track the first MiB (BIOS shadow) */
     c->page_blocks = calloc(c->tracked_pages, sizeof *c->page_blocks);
     c->code_chunks = calloc(c->tracked_pages, sizeof *c->code_chunks);
-    c->scratch = malloc(sizeof(Block) + sizeof(Insn));
+    c->scratch = malloc(sizeof(Block) + 2 * sizeof(Insn));
     if (!c->arena || !c->page_blocks || !c->code_chunks || !c->scratch) {
         cpu_destroy(c);
         vsx_errorf(err, "out of memory for the CPU caches");
@@ -265,7 +265,7 @@ static uint64_t tsc_base(Cpu *c)
 {
     if (c->clk)
         return clock_now(c->clk) * c->model->tsc_mhz / 1000;
-    return c->icount;
+    return cpu_icount_now(c);
 }
 uint64_t cpu_rdtsc(Cpu *c) { return tsc_base(c) + c->tsc_offset; }
 
@@ -482,8 +482,21 @@ static bool take_interrupt(Cpu *c)
 }
 
 /* ---- translation ---- */
-Block *code_lookup(Cpu *c, uint32_t phys, bool code32);
+Block *code_lookup(Cpu *c, uint32_t phys, uint32_t eip, bool code32);
 void code_insert(Cpu *c, Block *b);
+
+/* The sentinel after a block's last instruction (see struct Insn). */
+static void block_end(Cpu *c, const Insn *i)
+{
+    (void)c;
+    (void)i;
+}
+
+static void insn_place(Insn *in, uint32_t eip)
+{
+    in->eip = eip;
+    in->next_eip = eip + in->len;
+}
 
 /* Fetches one instruction byte by byte through the MMU (page-crossing or
  * uncacheable code), with the CS limit check (#GP(0)). */
@@ -501,6 +514,9 @@ static Block *decode_uncached(Cpu *c, uint32_t eip)
         buf[k] = (uint8_t)lin_rd(c, cs->base + off, 1, c->cpl == 3);
         int len = decode_insn(c, buf, k + 1, c->code32, &b->insn[0], &end);
         if (len > 0) {
+            insn_place(&b->insn[0], eip);
+            b->insn[1].tfn = block_end;
+            b->eip = eip;
             b->n = 1;
             b->bytes = (uint16_t)len;
             return b;
@@ -513,7 +529,7 @@ static Block *decode_uncached(Cpu *c, uint32_t eip)
 
 static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip, bool cache)
 {
-    size_t need = sizeof(Block) + BLOCK_MAX_INSNS * sizeof(Insn);
+    size_t need = sizeof(Block) + (BLOCK_MAX_INSNS + 1) * sizeof(Insn);
     if (!cache)
         return decode_uncached(c, eip);
     if (c->arena_used + need > ARENA_SIZE)
@@ -528,6 +544,7 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
         int len = decode_insn(c, host + pos, avail - pos, c->code32, in, &end);
         if (len <= 0 || eip + pos + (unsigned)len - 1 > limit || (!c->code32 && eip + pos + (unsigned)len > 0x10000))
             break;
+        insn_place(in, eip + pos);
         pos += (unsigned)len;
         b->n++;
         if (end || pos >= avail)
@@ -535,12 +552,13 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
     }
     if (b->n == 0)
         return decode_uncached(c, eip);
+    b->insn[b->n].tfn = block_end;
     b->phys = phys;
     b->eip = eip;
     b->gen = c->chain_gen - 1; /* no successors yet */
     b->code32 = c->code32;
     b->bytes = (uint16_t)pos;
-    c->arena_used += (sizeof(Block) + b->n * sizeof(Insn) + 15) & ~(size_t)15;
+    c->arena_used += (sizeof(Block) + (b->n + 1u) * sizeof(Insn) + 15) & ~(size_t)15;
     c->stats.translated++;
     code_insert(c, b);
     return b;
@@ -573,7 +591,7 @@ static Block *block_for_eip(Cpu *c)
         cache = bp.write == NULL; /* ROM: never written behind our back */
     }
     if (cache) {
-        Block *b = code_lookup(c, phys, c->code32);
+        Block *b = code_lookup(c, phys, eip, c->code32);
         if (b && eip + b->bytes - 1 <= cs->limit)
             return b;
         if (b)
@@ -640,22 +658,27 @@ static void check_code_breakpoints(Cpu *c)
 }
 
 /* ---- the run loop ---- */
-static void run_block(Cpu *c, Block *b, uint64_t limit)
+static inline __attribute__((always_inline)) void run_block(Cpu *c, Block *b, uint64_t limit)
 {
-    uint64_t room = limit - c->icount;
-    unsigned n = b->n;
-    if (room < n)
-        n = (unsigned)room;
-    const Insn *i = b->insn, *end = b->insn + n;
     c->brk = 0;
-    /* icount is advanced per instruction: an exception unwinds from inside
-     * a handler and must see the instructions retired so far. */
-    do {
-        c->next_eip = c->eip + i->len;
-        i->fn(c, i);
-        c->eip = c->next_eip;
-        c->icount++;
-    } while (++i < end && likely(!c->brk));
+    /* Nothing carried from one instruction to the next goes through memory:
+     * eip comes from the Insn, and icount is added once per block (an
+     * exception recovers the exact count from cur, see cpu_icount_now). */
+    c->blk = b;
+    if (likely(limit - c->icount >= b->n)) {
+        b->insn[0].tfn(c, b->insn); /* the whole block, threaded */
+    } else {
+        const Insn *i = b->insn, *end = b->insn + (limit - c->icount);
+        do {
+            insn_enter(c, i);
+            i->fn(c, i);
+        } while (++i < end && likely(!c->brk));
+    }
+    /* cur is the last instruction run: the block's last, or the one that
+     * asked to leave it. */
+    c->eip = c->next_eip;
+    c->icount += (uint64_t)(c->cur - b->insn) + 1;
+    c->blk = NULL;
 }
 
 /* Runs b and then, while nothing needs the outer loop's attention (no
@@ -665,7 +688,11 @@ static void run_chain(Cpu *c, Block *b, uint64_t limit)
 {
     for (;;) {
         run_block(c, b, limit);
-        if (c->brk || c->icount >= limit || c->intr_line || c->nmi_pending)
+        /* An INTR line held while IF=0 (interrupts masked around a long
+         * loop) does not stop chaining: STI, POPF and IRET end the block
+         * when they change IF or NMI blocking. */
+        if (c->brk || c->icount >= limit || (c->intr_line && (c->eflags & FL_IF)) ||
+            (c->nmi_pending && !c->nmi_blocked))
             return;
         uint32_t gen = c->chain_gen;
         if (b->gen != gen || c->prev_gen != gen)
@@ -684,7 +711,7 @@ static void run_step(Cpu *c, Block *b)
     check_code_breakpoints(c);
     const Insn *i = b->insn;
     c->brk = 0;
-    c->next_eip = c->eip + i->len;
+    insn_enter(c, i);
     i->fn(c, i);
     c->eip = c->next_eip;
     c->icount++;
@@ -713,6 +740,8 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
     volatile CpuExit why = CPU_EXIT_BUDGET;
     c->delivering = -1;
     if (setjmp(c->jb)) {
+        c->icount = cpu_icount_now(c);
+        c->blk = NULL;
         if (!c->exc_is_trap && c->delivering < 0)
             c->icount++; /* the faulting instruction counts as executed */
         bool trap = c->exc_is_trap;
@@ -753,7 +782,7 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
     return why;
 }
 
-uint64_t cpu_icount(const Cpu *c) { return c->icount; }
+uint64_t cpu_icount(const Cpu *c) { return cpu_icount_now(c); }
 
 /* ---- register access ---- */
 static void seg_out(const SegCache *s, CpuSegment *o)

@@ -36,9 +36,15 @@
 typedef struct Insn Insn;
 typedef void (*InsnFn)(Cpu *cpu, const Insn *i);
 
-/* One decoded instruction. */
+/* One decoded instruction.  fn runs it alone; tfn ("threaded") runs it and
+ * then tail-calls the next Insn's tfn, so a whole block runs without going
+ * back to a dispatch loop.  Every block ends with a sentinel Insn whose tfn
+ * returns. */
 struct Insn {
     InsnFn fn;
+    InsnFn tfn;
+    uint32_t eip;      /* offset of the instruction (blocks are keyed by it too) */
+    uint32_t next_eip; /* eip + len */
     uint32_t disp;     /* ModRM displacement, moffs, or far offset */
     uint32_t imm;      /* immediate or relative displacement (sign-extended) */
     uint32_t amask;    /* 0xFFFF or 0xFFFFFFFF: address size */
@@ -190,7 +196,7 @@ void msr_p6_reset(Cpu *c);
 struct Cpu {
     /* hot state first */
     Gpr r[17];                 /* r[16] is always zero (EA) */
-    uint32_t eip, next_eip;
+    uint32_t eip, next_eip;    /* adjacent, as in Insn: entering one copies both */
     uint32_t eflags;           /* non-arithmetic bits always; arith when CC_EAGER */
     uint32_t cc_op, cc_res, cc_a, cc_b, cc_cin;
     SegCache seg[SEG_COUNT];
@@ -198,7 +204,12 @@ struct Cpu {
     uint8_t cpl;
     uint8_t code32, stack32;   /* CS.D, SS.B */
     volatile uint8_t brk;      /* leave the current block after this insn */
+    /* Instructions retired before the running block; while a block runs
+     * (blk != NULL), cur is its instruction executing now and the exact
+     * count is icount + (cur - blk->insn) (cpu_icount_now). */
     uint64_t icount;
+    const Block *blk;
+    const Insn *cur;
 
     TlbEntry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE];
     TlbEntry tlb_none[TLB_SIZE];  /* never hits: alignment checking is on */
@@ -265,6 +276,19 @@ struct Cpu {
 #define R8(c, n) ((c)->r[(n) & 3].b[(n) >> 2])
 #define R16(c, n) ((c)->r[n].w)
 #define R32(c, n) ((c)->r[n].d)
+
+/* Makes i the instruction executing now. */
+static inline void insn_enter(Cpu *c, const Insn *i)
+{
+    c->cur = i;
+    memcpy(&c->eip, &i->eip, 8); /* eip and next_eip */
+}
+
+/* Instructions retired so far, exact also inside a running block. */
+static inline uint64_t cpu_icount_now(const Cpu *c)
+{
+    return c->blk ? c->icount + (uint64_t)(c->cur - c->blk->insn) : c->icount;
+}
 
 static inline uint32_t cpu_ea(const Cpu *c, const Insn *i)
 {
@@ -431,7 +455,7 @@ static inline __attribute__((always_inline)) bool cpu_cond_inline(Cpu *c, unsign
 }
 
 bool cpu_cond(Cpu *c, unsigned cc);
-static inline bool get_cf(Cpu *c) { return cpu_cond(c, 2); }
+static inline __attribute__((always_inline)) bool get_cf(Cpu *c) { return cpu_cond_inline(c, 2); }
 /* Writes EFLAGS as POPF/IRET/task switch would (mask = bits allowed). */
 void cpu_set_eflags(Cpu *c, uint32_t v, uint32_t mask);
 

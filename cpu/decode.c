@@ -31,8 +31,8 @@ typedef struct OpInfo {
     uint8_t valid;
 } OpInfo;
 
-#define X(o, n, f, fam, a) extern const InsnFn fam_##fam[6];
-#define G(o, r, n, f, fam, a) extern const InsnFn fam_##fam[6];
+#define X(o, n, f, fam, a) extern const InsnFn fam_##fam[12];
+#define G(o, r, n, f, fam, a) extern const InsnFn fam_##fam[12];
 #include "opcodes.def"
 #undef X
 #undef G
@@ -205,7 +205,7 @@ static void decode_operands(Cursor *k, Insn *i, const OpInfo *in, unsigned fmt)
     }
 }
 
-extern const InsnFn fam_ud[6];
+extern const InsnFn fam_ud[12];
 
 static void set_handler(const Cpu *c, Insn *i, const OpInfo *in)
 {
@@ -218,6 +218,7 @@ static void set_handler(const Cpu *c, Insn *i, const OpInfo *in)
     else if (i->lock && (!(in->attr & A_LK) || !i->mem))
         fam = fam_ud; /* SDM Vol. 2 "LOCK": #UD unless a lockable memory form */
     i->fn = fam[size * 2 + i->mem];
+    i->tfn = fam[6 + size * 2 + i->mem];
 }
 
 int decode_insn(const Cpu *c, const uint8_t *bytes, unsigned avail, bool code32, Insn *i, bool *end)

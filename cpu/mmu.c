@@ -506,11 +506,11 @@ void code_flush_all(Cpu *c)
 }
 
 /* Finds a cached block. */
-Block *code_lookup(Cpu *c, uint32_t phys, bool code32);
-Block *code_lookup(Cpu *c, uint32_t phys, bool code32)
+Block *code_lookup(Cpu *c, uint32_t phys, uint32_t eip, bool code32);
+Block *code_lookup(Cpu *c, uint32_t phys, uint32_t eip, bool code32)
 {
     for (Block *b = c->hash[block_hash(phys)]; b; b = b->hnext)
-        if (b->phys == phys && b->code32 == code32)
+        if (b->phys == phys && b->eip == eip && b->code32 == code32)
             return b;
     return NULL;
 }

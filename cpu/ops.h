@@ -11,7 +11,24 @@
 
 #include "cpu_internal.h"
 
-#define FAM6(name, a, b, c_, d, e, f) const InsnFn fam_##name[6] = { a, b, c_, d, e, f }
+/* The threaded form of handler f (see struct Insn): the instruction, then
+ * straight on to the next one unless it asked to leave the block. */
+#define THREADED(w, f)                                                        \
+    static void w(Cpu *c, const Insn *i)                                      \
+    {                                                                         \
+        insn_enter(c, i);                                                     \
+        f(c, i);                                                              \
+        if (unlikely(c->brk))                                                 \
+            return;                                                           \
+        i++;                                                                  \
+        i->tfn(c, i);                                                         \
+    }
+/* fam_<name>[0..5] are the handlers, [6..11] their threaded forms. */
+#define FAM6(name, a, b, c_, d, e, f)                                         \
+    THREADED(name##_t0, a) THREADED(name##_t1, b) THREADED(name##_t2, c_)     \
+    THREADED(name##_t3, d) THREADED(name##_t4, e) THREADED(name##_t5, f)      \
+    const InsnFn fam_##name[12] = { a, b, c_, d, e, f, name##_t0, name##_t1,  \
+                                    name##_t2, name##_t3, name##_t4, name##_t5 }
 #define FAM1(name, fn) FAM6(name, fn, fn, fn, fn, fn, fn)
 /* Families from handlers op_<name>_{r,m}{8,16,32}. */
 #define FAM_SZ(name)                                                          \

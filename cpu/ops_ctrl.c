@@ -170,7 +170,7 @@ static void op_pop_seg(Cpu *c, const Insn *i)
     set_sp(c, sp + (i->o32 ? 4 : 2));
     if (s == SEG_SS) {
         c->shadow = true;
-        c->shadow_icount = c->icount + 1;
+        c->shadow_icount = cpu_icount_now(c) + 1;
     }
 }
 FAM1(push_seg, op_push_seg);
@@ -196,7 +196,7 @@ static void op_mov_se(Cpu *c, const Insn *i)
     seg_load(c, i->reg, v);
     if (i->reg == SEG_SS) {
         c->shadow = true;
-        c->shadow_icount = c->icount + 1;
+        c->shadow_icount = cpu_icount_now(c) + 1;
     }
 }
 FAM1(mov_es, op_mov_es);
@@ -333,6 +333,7 @@ static void op_iret(Cpu *c, const Insn *i)
 {
     cpu_iret(c, i->o32);
     c->nmi_blocked = false; /* IRET ends NMI blocking (SDM Vol. 3A 6.7.1) */
+    c->brk = 1;
 }
 FAM1(iret, op_iret);
 

@@ -90,7 +90,8 @@ static void op_sti(Cpu *c, const Insn *i)
     if (!cpu_pm(c) || (!cpu_v86(c) && c->cpl <= cpu_iopl(c)) || (cpu_v86(c) && cpu_iopl(c) == 3)) {
         if (!(c->eflags & FL_IF)) {
             c->shadow = true;
-            c->shadow_icount = c->icount + 1;
+            c->shadow_icount = cpu_icount_now(c) + 1;
+            c->brk = 1; /* a pending INTR is taken after the next instruction */
         }
         c->eflags |= FL_IF;
     } else if (((cpu_v86(c) && (c->cr4 & CR4_VME)) || (!cpu_v86(c) && c->cpl == 3 && (c->cr4 & CR4_PVI)))
