@@ -547,6 +547,15 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
         insn_place(in, eip + pos);
         pos += (unsigned)len;
         b->n++;
+        /* A direct JMP/CALL forward within the page: the block goes on at
+         * the target (the handler still checks it against the CS limit
+         * when it runs), and covers [eip, eip + bytes). */
+        uint32_t target;
+        if (end && decode_direct_target(in, &target) && target >= eip &&
+            target - eip >= pos && target - eip < avail) {
+            pos = target - eip;
+            end = false;
+        }
         if (end || pos >= avail)
             break;
     }
@@ -575,7 +584,7 @@ static Block *block_for_eip(Cpu *c)
     uint32_t phys;
     uint8_t *host;
     if (tlb_hit(e, lin, 1)) {
-        phys = (e->ppage << 12) | (lin & 0xFFF);
+        phys = (c->tlb_rpage[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)] << 12) | (lin & 0xFFF);
         host = (uint8_t *)(e->addend + lin);
     } else {
         (void)lin_rd(c, lin, 1, c->cpl == 3); /* walks, faults, fills the TLB */
@@ -621,7 +630,7 @@ static Block *next_block(Cpu *c)
         if (p->gen != gen) {
             p->gen = gen;
             p->succ[0] = p->succ[1] = NULL;
-            p->succ_eip[0] = p->eip + p->bytes;
+            p->succ_eip[0] = p->insn[p->n - 1].next_eip; /* fall-through */
             p->succ_eip[1] = 0;
         }
         int s = c->eip != p->succ_eip[0];

@@ -99,9 +99,7 @@ enum {
 typedef struct TlbEntry {
     uint64_t tag;
     uintptr_t addend;  /* host pointer = addend + linear address */
-    uint32_t ppage;    /* physical page number (code tracking) */
-    uint32_t pad;
-} TlbEntry;
+} TlbEntry;            /* 16 bytes: a 2048-entry TLB is 32 KiB */
 
 /* Decoded block. */
 typedef struct Block {
@@ -212,6 +210,7 @@ struct Cpu {
     const Insn *cur;
 
     TlbEntry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE];
+    uint32_t tlb_rpage[2][TLB_SIZE], tlb_wpage[2][TLB_SIZE]; /* physical page of each entry */
     TlbEntry tlb_none[TLB_SIZE];  /* never hits: alignment checking is on */
     /* Slots filled since the last flush, so that flushes (every CR0/CR3
      * write: real/protected mode switching firmware does thousands a
@@ -495,13 +494,11 @@ void cpu_mode_changed(Cpu *c);   /* CS.D/SS.B/CPL/PE changed: end the block */
  * Returns length, or 0 if more bytes were needed, -1 if the instruction is
  * longer than 15 bytes.  Sets *end when the block must end after it. */
 int decode_insn(const Cpu *c, const uint8_t *bytes, unsigned avail, bool code32, Insn *out, bool *end);
+bool decode_direct_target(const Insn *i, uint32_t *target); /* i placed (eip set) */
 const char *decode_name(unsigned op, unsigned reg);
 
-/* ---- stack helpers (ops_stack.c) ---- */
-void push16(Cpu *c, uint16_t v);
-void push32(Cpu *c, uint32_t v);
-uint16_t pop16(Cpu *c);
-uint32_t pop32(Cpu *c);
+/* ---- stack primitives: the write happens before SP moves so a fault
+ * leaves SP unchanged ---- */
 static inline uint32_t sp_mask(const Cpu *c) { return c->stack32 ? 0xFFFFFFFFu : 0xFFFFu; }
 static inline uint32_t get_sp(const Cpu *c) { return c->r[REG_SP].d & sp_mask(c); }
 static inline void set_sp(Cpu *c, uint32_t v)
@@ -510,6 +507,32 @@ static inline void set_sp(Cpu *c, uint32_t v)
         c->r[REG_SP].d = v;
     else
         c->r[REG_SP].w = (uint16_t)v;
+}
+static inline void push16(Cpu *c, uint16_t v)
+{
+    uint32_t sp = (get_sp(c) - 2) & sp_mask(c);
+    mwr16(c, SEG_SS, sp, v);
+    set_sp(c, sp);
+}
+static inline void push32(Cpu *c, uint32_t v)
+{
+    uint32_t sp = (get_sp(c) - 4) & sp_mask(c);
+    mwr32(c, SEG_SS, sp, v);
+    set_sp(c, sp);
+}
+static inline uint16_t pop16(Cpu *c)
+{
+    uint32_t sp = get_sp(c);
+    uint16_t v = mrd16(c, SEG_SS, sp);
+    set_sp(c, sp + 2);
+    return v;
+}
+static inline uint32_t pop32(Cpu *c)
+{
+    uint32_t sp = get_sp(c);
+    uint32_t v = mrd32(c, SEG_SS, sp);
+    set_sp(c, sp + 4);
+    return v;
 }
 
 /* Jump within CS: checks the limit (#GP(0)). */

@@ -302,3 +302,14 @@ int decode_insn(const Cpu *c, const uint8_t *bytes, unsigned avail, bool code32,
     *end = (in->attr & A_END) || !in->valid || i->fn == fam_ud[0];
     return (int)k.pos;
 }
+
+/* Near direct JMP/CALL (E8, E9, EB): their target, so that a block can go
+ * on decoding there. */
+bool decode_direct_target(const Insn *i, uint32_t *target)
+{
+    if ((i->op != 0xE8 && i->op != 0xE9 && i->op != 0xEB) || i->fn == fam_ud[0])
+        return false;
+    uint32_t t = i->next_eip + i->imm;
+    *target = i->o32 ? t : (t & 0xFFFF);
+    return true;
+}

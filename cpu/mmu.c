@@ -210,7 +210,7 @@ void cpu_update_tlb_sel(Cpu *c)
 static void tlb_drop_writes_slot(Cpu *c, unsigned k, uint32_t pp)
 {
     for (int u = 0; u < 2; u++)
-        if (c->tlb_w[u][k].tag != TLB_INVALID && c->tlb_w[u][k].ppage == pp)
+        if (c->tlb_w[u][k].tag != TLB_INVALID && c->tlb_wpage[u][k] == pp)
             c->tlb_w[u][k].tag = TLB_INVALID;
 }
 
@@ -246,12 +246,13 @@ static void tlb_fill(Cpu *c, uint32_t lin, uint32_t pa, bool write, bool user)
         return;
     if (write && code_page_tracked(c, pa >> 12))
         return;
-    TlbEntry *e = &(write ? c->tlb_w : c->tlb_r)[user][(lin >> 12) & (TLB_SIZE - 1)];
+    unsigned k = (lin >> 12) & (TLB_SIZE - 1);
+    TlbEntry *e = &(write ? c->tlb_w : c->tlb_r)[user][k];
     if (e->tag == TLB_INVALID)
-        tlb_note_slot(c, (lin >> 12) & (TLB_SIZE - 1));
+        tlb_note_slot(c, k);
     e->tag = lin & ~0xFFFu;
     e->addend = (uintptr_t)host - (uintptr_t)(lin & ~0xFFFu);
-    e->ppage = pa >> 12;
+    (write ? c->tlb_wpage : c->tlb_rpage)[user][k] = pa >> 12;
 }
 
 /* ---- physical byte access for the slow path ---- */

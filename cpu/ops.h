@@ -12,28 +12,52 @@
 #include "cpu_internal.h"
 
 /* The threaded form of handler f (see struct Insn): the instruction, then
- * straight on to the next one unless it asked to leave the block. */
-#define THREADED(w, f)                                                        \
+ * straight on to the next one unless it asked to leave the block (Cpu.brk:
+ * a mode change, a write to cached code, an event).  Forms that can do none
+ * of those -- register-only arithmetic, loads, near jumps -- skip the test
+ * (THREADED_NOBRK); a memory read that reaches a device can at most raise
+ * an interrupt, which the block's end picks up. */
+#define THREADED_(w, f, check)                                                \
     static void w(Cpu *c, const Insn *i)                                      \
     {                                                                         \
         insn_enter(c, i);                                                     \
         f(c, i);                                                              \
-        if (unlikely(c->brk))                                                 \
+        if (check && unlikely(c->brk))                                        \
             return;                                                           \
         i++;                                                                  \
         i->tfn(c, i);                                                         \
     }
-/* fam_<name>[0..5] are the handlers, [6..11] their threaded forms. */
-#define FAM6(name, a, b, c_, d, e, f)                                         \
-    THREADED(name##_t0, a) THREADED(name##_t1, b) THREADED(name##_t2, c_)     \
-    THREADED(name##_t3, d) THREADED(name##_t4, e) THREADED(name##_t5, f)      \
+#define THREADED(w, f) THREADED_(w, f, 1)
+#define THREADED_NOBRK(w, f) THREADED_(w, f, 0)
+/* fam_<name>[0..5] are the handlers, [6..11] their threaded forms; T0-T5
+ * say which THREADED form each slot gets. */
+#define FAM6_T(name, a, b, c_, d, e, f, T0, T1, T2, T3, T4, T5)               \
+    T0(name##_t0, a) T1(name##_t1, b) T2(name##_t2, c_)                       \
+    T3(name##_t3, d) T4(name##_t4, e) T5(name##_t5, f)                        \
     const InsnFn fam_##name[12] = { a, b, c_, d, e, f, name##_t0, name##_t1,  \
                                     name##_t2, name##_t3, name##_t4, name##_t5 }
+#define FAM6(name, a, b, c_, d, e, f)                                         \
+    FAM6_T(name, a, b, c_, d, e, f, THREADED, THREADED, THREADED, THREADED,   \
+           THREADED, THREADED)
+/* Register forms can't leave the block; the memory forms may write. */
+#define FAM6_REGPURE(name, a, b, c_, d, e, f)                                 \
+    FAM6_T(name, a, b, c_, d, e, f, THREADED_NOBRK, THREADED, THREADED_NOBRK, \
+           THREADED, THREADED_NOBRK, THREADED)
+/* No form can leave the block (loads into registers, near jumps). */
+#define FAM1_PURE(name, fn)                                                   \
+    FAM6_T(name, fn, fn, fn, fn, fn, fn, THREADED_NOBRK, THREADED_NOBRK,      \
+           THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK)
 #define FAM1(name, fn) FAM6(name, fn, fn, fn, fn, fn, fn)
 /* Families from handlers op_<name>_{r,m}{8,16,32}. */
 #define FAM_SZ(name)                                                          \
-    FAM6(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,               \
-         op_##name##_m16, op_##name##_r32, op_##name##_m32)
+    FAM6_REGPURE(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,       \
+                 op_##name##_m16, op_##name##_r32, op_##name##_m32)
+/* The same for a family whose memory forms only read (r/m is the source). */
+#define FAM_SZ_LOAD(name)                                                     \
+    FAM6_T(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,             \
+           op_##name##_m16, op_##name##_r32, op_##name##_m32, THREADED_NOBRK, \
+           THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK,    \
+           THREADED_NOBRK)
 
 enum { SZ8 = 0, SZ16 = 1, SZ32 = 2 };
 
@@ -115,7 +139,7 @@ static inline void flags_set_cozsp(Cpu *c, uint32_t res, unsigned sz, uint32_t c
  * still from cc_res) for instructions that write CF and OF but keep the
  * other flags (rotates): computing AF is much cheaper than materialising
  * everything.  The caller must then write CF and OF. */
-static inline void flags_to_zsp(Cpu *c)
+static inline __attribute__((always_inline)) void flags_to_zsp(Cpu *c)
 {
     unsigned op = c->cc_op;
     if (op == CC_EAGER || op >= CC_ZSP)

@@ -123,7 +123,7 @@ ALU_W(32)
     ALU_FORMS_W(NAME, FN, WB, 16)                                             \
     ALU_FORMS_W(NAME, FN, WB, 32)                                             \
     FAM_SZ(NAME##_eg);                                                        \
-    FAM_SZ(NAME##_ge);                                                        \
+    FAM_SZ_LOAD(NAME##_ge);                                                   \
     FAM_SZ(NAME##_ei);
 ALU_OP(add, add, 1)
 ALU_OP(or, or, 1)
@@ -147,12 +147,13 @@ MOV_W(8)
 MOV_W(16)
 MOV_W(32)
 FAM_SZ(mov_eg);
-FAM_SZ(mov_ge);
+FAM_SZ_LOAD(mov_ge);
 FAM_SZ(mov_ei);
 
 static void op_lea16(Cpu *c, const Insn *i) { R16(c, i->reg) = (uint16_t)cpu_ea(c, i); }
 static void op_lea32(Cpu *c, const Insn *i) { R32(c, i->reg) = cpu_ea(c, i); }
-FAM6(lea, op_ud, op_ud, op_ud, op_lea16, op_ud, op_lea32);
+FAM6_T(lea, op_ud, op_ud, op_ud, op_lea16, op_ud, op_lea32, THREADED, THREADED, THREADED,
+       THREADED_NOBRK, THREADED, THREADED_NOBRK);
 
 /* ---- XCHG (memory form is always locked; no flags) ---- */
 #define XCHG_W(W)                                                             \
@@ -581,10 +582,10 @@ static void op_movzx8(Cpu *c, const Insn *i) { reg_set(c, i->reg, op_bytes(i, fa
 static void op_movzx16(Cpu *c, const Insn *i) { reg_set(c, i->reg, op_bytes(i, false), rm_get(c, i, 2)); }
 static void op_movsx8(Cpu *c, const Insn *i) { reg_set(c, i->reg, op_bytes(i, false), (uint32_t)(int8_t)rm_get(c, i, 1)); }
 static void op_movsx16(Cpu *c, const Insn *i) { reg_set(c, i->reg, op_bytes(i, false), (uint32_t)(int16_t)rm_get(c, i, 2)); }
-FAM1(movzx8, op_movzx8);
-FAM1(movzx16, op_movzx16);
-FAM1(movsx8, op_movsx8);
-FAM1(movsx16, op_movsx16);
+FAM1_PURE(movzx8, op_movzx8);
+FAM1_PURE(movzx16, op_movzx16);
+FAM1_PURE(movsx8, op_movsx8);
+FAM1_PURE(movsx16, op_movsx16);
 
 static void op_cbw(Cpu *c, const Insn *i)
 {

@@ -5,35 +5,6 @@
  */
 #include "ops.h"
 
-/* ---- stack primitives: the write happens before SP moves so a fault
- * leaves SP unchanged ---- */
-void push16(Cpu *c, uint16_t v)
-{
-    uint32_t sp = (get_sp(c) - 2) & sp_mask(c);
-    mwr16(c, SEG_SS, sp, v);
-    set_sp(c, sp);
-}
-void push32(Cpu *c, uint32_t v)
-{
-    uint32_t sp = (get_sp(c) - 4) & sp_mask(c);
-    mwr32(c, SEG_SS, sp, v);
-    set_sp(c, sp);
-}
-uint16_t pop16(Cpu *c)
-{
-    uint32_t sp = get_sp(c);
-    uint16_t v = mrd16(c, SEG_SS, sp);
-    set_sp(c, sp + 2);
-    return v;
-}
-uint32_t pop32(Cpu *c)
-{
-    uint32_t sp = get_sp(c);
-    uint32_t v = mrd32(c, SEG_SS, sp);
-    set_sp(c, sp + 4);
-    return v;
-}
-
 static void op_push_r16(Cpu *c, const Insn *i) { push16(c, R16(c, i->reg)); }
 static void op_push_r32(Cpu *c, const Insn *i) { push32(c, R32(c, i->reg)); }
 FAM6(push_r, op_ud, op_ud, op_push_r16, op_push_r16, op_push_r32, op_push_r32);
@@ -224,12 +195,12 @@ FAM1(lxs, op_lxs);
         if (cpu_cond_inline(c, 0x##n))                                        \
             cpu_jump(c, ip_mask(i, c->next_eip + i->imm));                    \
     }                                                                         \
-    FAM1(jcc##n, op_jcc##n);
+    FAM1_PURE(jcc##n, op_jcc##n);
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(A) JCC(B) JCC(C) JCC(D) JCC(E) JCC(F)
 
 static void op_jmp_rel(Cpu *c, const Insn *i) { cpu_jump(c, ip_mask(i, c->next_eip + i->imm)); }
-FAM1(jmp_rel, op_jmp_rel);
+FAM1_PURE(jmp_rel, op_jmp_rel);
 
 static void op_call_rel(Cpu *c, const Insn *i)
 {
