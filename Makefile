@@ -27,7 +27,7 @@ VERSION  := 0.1.0
 BUILD_PKGS := gcc make pkg-config libsdl2-dev libpng-dev libinih-dev zlib1g-dev nasm seabios
 TEST_PKGS  := xvfb x11-apps imagemagick qemu-system-x86 qemu-utils xorriso isolinux syslinux-common strace xdotool cpio \
               mtools memtest86+ grub-rescue-pc debian-installer-12-netboot-i386
-BENCH_PKGS := qemu-system-x86 bochs bochsbios vgabios nasm time
+BENCH_PKGS := qemu-system-x86 bochs bochsbios vgabios nasm time grub-rescue-pc debian-installer-12-netboot-i386
 
 DIRS     := cpu svm chipset video disk ui
 LIB_SRCS := $(foreach d,$(DIRS),$(wildcard $(d)/*.c))

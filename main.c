@@ -47,11 +47,14 @@ static const char usage_text[] =
     "  --kernel FILE --initrd FILE --append CMDLINE       direct kernel boot\n"
     "  --set SECTION.KEY=VALUE  any VM-file key, e.g. --set display.vram=32M\n"
     "  --screenshot FILE      write a PNG of the screen at exit\n"
-    "  --screen-text FILE     write the text-mode screen (UTF-8) at exit\n"
+    "  --screen-text FILE     write the text-mode screen (UTF-8) at exit; also refreshed\n"
+    "                         20 times a second (wall clock) while the VM runs\n"
     "  --keys SCRIPT          scripted keys, e.g. \"2s:f12 3s:\\\"boot\\\"+ret\" (see README)\n"
     "  --keys-file FILE       the same, from a file\n"
     "  --port-log PORT=FILE   append every byte the guest writes to I/O PORT to FILE (repeatable)\n"
     "  --debug post           show POST codes written to port 0x80 on stderr\n"
+    "  --debug timing         when the first guest instruction runs, print on stderr the\n"
+    "                         host's real time and the ms since the process started\n"
     "\n"
     "Exit status: 0 guest powered off or window closed; 1 bad command line or VM file;\n"
     "2 the VM could not start; 4 triple fault with [vm] shutdown = stop; 124 --timeout;\n"
@@ -152,11 +155,12 @@ static int parse_option(Cli *cli, int argc, char **argv, int *i)
     if (!strcmp(opt, "--keys-file"))
         return copy_opt(run->keys_file, sizeof run->keys_file, val, opt);
     if (!strcmp(opt, "--debug")) {
-        if (strcmp(val, "post")) {
-            fprintf(stderr, "vsx: --debug: unknown topic '%s' (topics: post)\n", val);
-            return -1;
-        }
-        return run->debug_post = true, 0;
+        if (!strcmp(val, "post"))
+            return run->debug_post = true, 0;
+        if (!strcmp(val, "timing"))
+            return run->debug_timing = true, 0;
+        fprintf(stderr, "vsx: --debug: unknown topic '%s' (topics: post, timing)\n", val);
+        return -1;
     }
     if (!strcmp(opt, "--port-log")) {
         char *end;

@@ -63,6 +63,7 @@ struct Board {
     FILE *port_logs[16];
     int nport_logs;
     bool serial_stdin; /* a stdio serial port reads the host's stdin */
+    bool timing_pending; /* --debug timing: report before the first instruction */
     uint64_t icount_base; /* deterministic clock: instructions before time 0 */
     bool in_cpu;          /* inside accel->run (a device is being driven by the guest) */
     char undo_path[CFG_IDE_DRIVES][CFG_PATH_MAX]; /* undo disks in use */
@@ -443,6 +444,7 @@ static int board_open_host_files(Board *b, const RunOptions *run, VsxError *err)
         return -1;
     if (run->debug_post)
         b->post_log = stderr;
+    b->timing_pending = run->debug_timing;
     for (int i = 0; i < run->nport_log; i++) {
         FILE *f = fopen(run->port_log[i].path, "ab");
         if (!f)
@@ -686,6 +688,39 @@ static void sleep_until(Clock *clk, uint64_t deadline)
     nanosleep(&ts, NULL);
 }
 
+/* --debug timing: called once, right before the CPU backend is first asked to
+ * execute.  Prints the host's CLOCK_REALTIME (a caller that noted the time
+ * before exec subtracts it: that includes fork, exec and dynamic loading) and
+ * the time since the kernel started the process (/proc/self/stat field 22, in
+ * clock ticks of usually 10 ms, against CLOCK_BOOTTIME). */
+static void report_first_instruction(Board *b)
+{
+    b->timing_pending = false;
+    struct timespec rt, bt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_BOOTTIME, &bt);
+    double since_start_ms = -1;
+    char stat[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+    if (f)
+        fclose(f);
+    stat[n] = 0;
+    char *p = strrchr(stat, ')'); /* the command name may hold spaces */
+    long hz = sysconf(_SC_CLK_TCK);
+    if (p && hz > 0) {
+        /* fields 3..21 follow ") "; starttime is field 22 */
+        for (int field = 3; field <= 22 && p; field++)
+            p = strchr(p + 1, ' ');
+        unsigned long long ticks;
+        if (p && sscanf(p + 1, "%llu", &ticks) == 1)
+            since_start_ms = ((double)bt.tv_sec + (double)bt.tv_nsec / 1e9 - (double)ticks / (double)hz) * 1e3;
+    }
+    fprintf(stderr, "vsx: timing: first guest instruction at realtime %lld.%09ld, %.0f ms after process start\n",
+            (long long)rt.tv_sec, rt.tv_nsec, since_start_ms);
+    fflush(stderr);
+}
+
 int board_run(Board *b, uint64_t slice_ns, int *status)
 {
     uint64_t end = clock_now(b->clk) + slice_ns;
@@ -707,6 +742,8 @@ int board_run(Board *b, uint64_t slice_ns, int *status)
         if (budget == 0)
             budget = 1;
         uint64_t done = 0;
+        if (b->timing_pending)
+            report_first_instruction(b);
         b->in_cpu = true;
         AccelExit why = b->accel->run(b->cpu, budget, &done);
         b->in_cpu = false;

@@ -86,6 +86,7 @@ typedef struct RunOptions {
     char keys[4096];
     char keys_file[CFG_PATH_MAX];
     bool debug_post;
+    bool debug_timing; /* --debug timing: stderr line at the first guest instruction */
     struct { uint16_t port; char path[CFG_PATH_MAX]; } port_log[16];
     int nport_log;
 } RunOptions;

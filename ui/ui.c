@@ -3,13 +3,15 @@
  * runs the board in slices of virtual time, feeds scripted keys, presents
  * about 60 frames a second when there is a window, and ends on the guest's
  * request, the timeout, a closed window or a signal.  Writes the screenshot
- * and text screen asked for at exit.
+ * and text screen asked for at exit; the text screen also 20 times a
+ * (wall-clock) second while running, so a script can watch for a prompt.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #define NS_PER_S 1000000000ull
 #define FRAME_NS (NS_PER_S / 60)
 #define KEY_GAP_NS 10000000ull /* virtual time between scripted key bytes */
+#define TEXT_REFRESH_NS (NS_PER_S / 20) /* wall time between --screen-text refreshes */
 
 /* Signals are process-wide, so their flags are the one piece of global
  * state here; the loop reads and clears them. */
@@ -228,6 +231,21 @@ static int save_screen_text(Board *b, const char *path)
     return rc;
 }
 
+/* The refresh while running: PATH.tmp renamed over PATH, so a reader never
+ * sees a half-written screen.  Only for a regular file (or none yet): a
+ * device or pipe gets the one write at exit. */
+static void refresh_screen_text(Board *b, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return;
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return;
+    if (save_screen_text(b, tmp) == 0 && rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The loop                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -236,7 +254,7 @@ typedef struct Loop {
     const UiOptions *opt;
     UiWindow *win;
     KeyFeed keys;
-    uint64_t t0, timeout_ns, last_frame_wall;
+    uint64_t t0, timeout_ns, last_frame_wall, last_text_wall;
     bool paused;
 } Loop;
 
@@ -296,6 +314,13 @@ static int loop_step(Loop *l, int *status)
     if (ui_signal_shot) {
         ui_signal_shot = 0;
         screenshot_on_request(l->b, l->win, l->opt);
+    }
+    if (l->opt->screen_text_path) {
+        uint64_t w = wall_ns();
+        if (w - l->last_text_wall >= TEXT_REFRESH_NS) {
+            l->last_text_wall = w;
+            refresh_screen_text(l->b, l->opt->screen_text_path);
+        }
     }
     return l->win ? loop_window(l, status) : 0;
 }

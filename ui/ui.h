@@ -37,7 +37,7 @@ typedef struct UiOptions {
     bool headless;               /* no SDL video at all */
     double timeout_s;            /* 0 = none; virtual seconds; exit status 124 */
     const char *screenshot_path; /* PNG written at exit */
-    const char *screen_text_path;/* text screen (UTF-8) written at exit */
+    const char *screen_text_path;/* text screen (UTF-8) written at exit, refreshed while running */
     const char *keys;            /* scripted keys, see above */
     const char *keys_file;       /* the same syntax, read from a file */
     const char *screenshot_dir;  /* Ctrl+Alt+S / SIGUSR1: NAME-YYYYmmdd-HHMMSS[-N].png */

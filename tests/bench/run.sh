@@ -6,6 +6,12 @@
 # Guest MIPS = (ITERS - 1) * instructions-per-iteration / (wall(ITERS) - wall(1)):
 # the 1-iteration run measures boot overhead, which cancels.  Medians of RUNS
 # runs, with min and max.  Checksums must agree between engines.
+#
+# Boot milestones (vsx and QEMU TCG, interleaved, same 512 MiB guest): wall
+# time from just before exec until the milestone is seen, the process killed
+# as soon as it is; a script polls every 50 ms.  vsx --debug timing gives the
+# time from exec to the first guest instruction.  MILESTONE_TIMEOUT bounds
+# each milestone run (wall seconds); a run that misses it counts as failed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -13,6 +19,9 @@ top=$(cd "$here/../.." && pwd)
 : "${BENCH_DIR:=$top/../shared/bench}"
 : "${RUNS:=3}"
 : "${SCALE:=1}" # multiply iteration counts (0.1 for a quick look)
+: "${MILESTONE_TIMEOUT:=300}"
+: "${GRUB_ISO:=/usr/lib/grub-rescue/grub-rescue-cdrom.iso}"
+: "${DI:=/usr/lib/debian-installer/images/12/i386/text/debian-installer/i386}"
 out="$here/results.md"
 w=$(mktemp -d /tmp/vsx-bench.XXXXXX)
 trap 'rm -rf "$w"' EXIT
@@ -60,6 +69,8 @@ RC
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "-"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.6g %.6g %.6g\n", m, a[1], a[NR]}'; }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b+0>0 && a+0>0) printf "%.2fx", a/b; else print "-"}'; }
+
 variants="1:alu:20000000:21 2:pg:20000000:21 3:tlb:3000000:21 4:rep:500000:6"
 date_str=$(date -u '+%Y-%m-%d %H:%M UTC')
 cpu_str=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
@@ -103,20 +114,161 @@ for v in $variants; do
         row="$row $1 ($2-$3) |"
         eval "med_$e=$1"
     done
-    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b+0>0 && a+0>0) printf "%.2fx", a/b; else print "-"}'; }
     row="$row $(ratio "${med_vsx:-0}" "${med_qemu:-0}") | $(ratio "${med_vsx:-0}" "${med_bochs:-0}") |"
     echo "$row" >> "$w/table"
     unset med_vsx med_qemu med_bochs
 done
+# ---- Boot milestones.
+# poll_milestone PID CHECK...: runs CHECK every 50 ms until it succeeds (prints
+# the seconds since $t0 and kills PID), PID exits or MILESTONE_TIMEOUT passes
+# (prints nothing, rc 1).
+poll_milestone() {
+    pid=$1; shift
+    found=1
+    while :; do
+        if "$@"; then found=0; t1=$(now); break; fi
+        kill -0 "$pid" 2>/dev/null || break
+        awk -v a="$t0" -v b="$(now)" -v m="$MILESTONE_TIMEOUT" 'BEGIN {exit !(b - a > m)}' && break
+        sleep 0.05
+    done
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    [ $found = 0 ] && echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
+    return $found
+}
+serial_has() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1" 2>/dev/null | grep -q "$2"; }
+# QEMU: ask the monitor (stdin, a FIFO on fd 3) to dump VGA text memory, then
+# look at the dump the previous request left: characters are the even bytes.
+qemu_vga_has() {
+    echo "pmemsave 0xb8000 4000 \"$w/vga.bin\"" >&3 2>/dev/null
+    [ -f "$w/vga.bin" ] && od -An -v -tu1 -w2 "$w/vga.bin" | awk '{printf "%c", $1} NR % 80 == 0 {print ""}' |
+        LC_ALL=C tr -c '[:print:]\n' ' ' | grep -q "$1"
+}
+GRUB_PAT='executed automatically' # the last line GRUB draws: its menu is up, counting down
+DI_PAT='Select a language'
+run_milestone() { # engine milestone -> prints seconds; rc 1 if not reached
+    e=$1 m=$2
+    rm -f "$w/ms.txt" "$w/ms.ser" "$w/vga.bin"
+    case $e:$m in
+    vsx:grub)
+        t0=$(now)
+        "$VSX" run --headless --accel interp --memory 512M --cdrom "$w/grub.iso" --boot cdrom \
+            --screen-text "$w/ms.txt" --timeout "$MILESTONE_TIMEOUT" >/dev/null 2>&1 &
+        poll_milestone $! grep -qs "$GRUB_PAT" "$w/ms.txt" ;;
+    qemu:grub)
+        rm -f "$w/mon"; mkfifo "$w/mon"
+        trap '' PIPE # (in this subshell) a QEMU that died must not kill the poll
+        t0=$(now)
+        qemu-system-i386 -accel tcg -display none -monitor stdio -no-reboot -m 512 \
+            -cdrom "$w/grub.iso" -boot d < "$w/mon" >/dev/null 2>&1 &
+        qpid=$!
+        exec 3>"$w/mon"
+        poll_milestone $qpid qemu_vga_has "$GRUB_PAT"; rc=$?
+        exec 3>&-
+        return $rc ;;
+    vsx:di)
+        t0=$(now)
+        "$VSX" run --headless --accel interp --memory 512M --serial "file:$w/ms.ser" \
+            --kernel "$DI/linux" --initrd "$DI/initrd.gz" --append console=ttyS0 \
+            --timeout "$MILESTONE_TIMEOUT" >/dev/null 2>&1 &
+        poll_milestone $! serial_has "$w/ms.ser" "$DI_PAT" ;;
+    qemu:di)
+        t0=$(now)
+        qemu-system-i386 -accel tcg -display none -monitor none -no-reboot -m 512 \
+            -serial "file:$w/ms.ser" -kernel "$DI/linux" -initrd "$DI/initrd.gz" -append console=ttyS0 \
+            >/dev/null 2>&1 &
+        poll_milestone $! serial_has "$w/ms.ser" "$DI_PAT" ;;
+    esac
+}
+ms_engines="vsx"
+case " $engines " in *" qemu "*) ms_engines="vsx qemu" ;; esac
+milestones=""
+skips=""
+if [ -f "$GRUB_ISO" ]; then
+    cp "$GRUB_ISO" "$w/grub.iso" # a private copy: the guest never writes the system's file
+    milestones="grub"
+else
+    skips="$skips
+GRUB rescue CD menu: skipped, $GRUB_ISO missing (package grub-rescue-pc)."
+fi
+if [ -f "$DI/linux" ] && [ -f "$DI/initrd.gz" ]; then
+    milestones="$milestones di"
+else
+    skips="$skips
+Debian installer language screen: skipped, $DI/linux missing (package debian-installer-12-netboot-i386)."
+fi
+for r in $(seq "$RUNS"); do
+    # exec to the first guest instruction (vsx only: the 1-iteration alu floppy)
+    t0=$(now)
+    "$VSX" run --headless --accel interp --debug timing --memory 32M --boot floppy --fda "$w/alu-1.img" \
+        --timeout 60 >/dev/null 2>"$w/timing.err"
+    rt=$(sed -n 's/^vsx: timing: first guest instruction at realtime \([0-9.]*\), \(-*[0-9]*\) ms.*/\1 \2/p' "$w/timing.err")
+    if [ -n "$rt" ]; then
+        set -- $rt
+        awk -v a="$t0" -v b="$1" 'BEGIN {printf "%.2f\n", (b - a) * 1e3}' >> "$w/first.exec"
+        echo "$2" >> "$w/first.proc"
+    else
+        echo "bench: vsx --debug timing printed no timing line" >&2
+    fi
+    for m in $milestones; do
+        for e in $ms_engines; do
+            if t=$(run_milestone "$e" "$m"); then
+                echo "$t" >> "$w/ms.$m.$e"
+            else
+                echo "bench: $e did not reach the $m milestone within $MILESTONE_TIMEOUT s" >&2
+                echo x >> "$w/ms.$m.$e.fail"
+            fi
+        done
+    done
+done
+cell() { # FILE-PREFIX -> "median (min-max)" plus failures
+    c=$( [ -f "$1" ] && median < "$1" | awk '{printf "%s (%s-%s)", $1, $2, $3}')
+    [ -n "$c" ] || c="-"
+    [ -f "$1.fail" ] && c="$c, $(wc -l < "$1.fail") of $RUNS failed"
+    echo "$c"
+}
 {
     echo ""
-    echo "Boot to the boot sector and back (1-iteration run: BIOS POST, floppy boot, exit), seconds:"
+    echo "Boot milestones, wall seconds from exec until the milestone is on screen or serial (polled every"
+    echo "50 ms, the process then killed); median of $RUNS (min-max).  Same guest RAM per row for all engines;"
+    echo "vsx/qemu is the ratio of times (below 1: vsx is faster)."
     echo ""
-    echo "| engine | median (min-max) |"
-    echo "|---|---:|"
+    echo "| milestone | $(echo $engines | sed 's/ / | /g') | vsx/qemu |"
+    echo "|---|$(for e in $engines; do printf -- '---:|'; done)---:|"
+    row="| (a) SeaBIOS to the boot sector and back: POST, floppy boot, exit (1-iteration run, 32 MiB) |"
     for e in $engines; do
-        cat "$w"/*.boot.$e 2>/dev/null | median | awk -v e="$e" '{printf "| %s | %s (%s-%s) |\n", e, $1, $2, $3}'
+        c=$(cat "$w"/*.boot.$e 2>/dev/null | median | awk '{printf "%s (%s-%s)", $1, $2, $3}')
+        row="$row ${c:--} |"
+        eval "med_$e=\$(cat \"\$w\"/*.boot.\$e 2>/dev/null | median | cut -d' ' -f1)"
     done
+    echo "$row $(ratio "${med_vsx:-0}" "${med_qemu:-0}") |"
+    for m in $milestones; do
+        case $m in
+        grub) label="(b) GRUB rescue CD ($(basename "$GRUB_ISO")): menu drawn, '$GRUB_PAT' (512 MiB)" ;;
+        di) label="(c) Debian installer 12 i386 kernel+initrd, console=ttyS0: '$DI_PAT' on serial (512 MiB)" ;;
+        esac
+        row="| $label |"
+        for e in $engines; do
+            case " $ms_engines " in
+            *" $e "*) row="$row $(cell "$w/ms.$m.$e") |" ;;
+            *) row="$row not run |" ;;
+            esac
+        done
+        mv=$( [ -f "$w/ms.$m.vsx" ] && median < "$w/ms.$m.vsx" | cut -d' ' -f1)
+        mq=$( [ -f "$w/ms.$m.qemu" ] && median < "$w/ms.$m.qemu" | cut -d' ' -f1)
+        echo "$row $(ratio "${mv:-0}" "${mq:-0}") |"
+    done
+    [ -n "$skips" ] && echo "$skips" | sed '/^$/d; s/^/\n/'
+    echo ""
+    echo "The GRUB rescue CD stops at its menu (30 s countdown); its grub> prompt needs a key ('c'), so the"
+    echo "menu is the milestone.  vsx rewrites its --screen-text file every 50 ms of wall time while running;"
+    echo "QEMU's VGA text memory (0xB8000) is read with the monitor's pmemsave on each poll."
+    if [ -f "$w/first.exec" ]; then
+        fe=$(median < "$w/first.exec"); fp=$(median < "$w/first.proc")
+        echo ""
+        echo "vsx, exec to the first guest instruction (--debug timing, the bench floppy, 32 MiB): $(echo $fe | awk '{printf "%s ms (%s-%s)", $1, $2, $3}')"
+        echo "from a timestamp taken just before exec (includes fork, exec, dynamic loading, ROM and board setup);"
+        echo "$(echo $fp | awk '{printf "%s ms (%s-%s)", $1, $2, $3}') by the kernel's process start time (/proc/self/stat, 10 ms ticks)."
+    fi
 } >> "$w/table"
 # Host resources: peak RSS for a 256 MiB guest.
 if command -v /usr/bin/time >/dev/null; then

@@ -70,3 +70,31 @@ check unknown_option_exit_1 [ $rc -eq 1 ]
 "$VSX" check "$t/moved/vm.ini" --accel kvm > "$t/out" 2>&1; rc=$?
 check accel_kvm_refused [ $rc -eq 1 ]
 check accel_kvm_named grep -q "\[vm\] accel: kvm was requested" "$t/out"
+
+# --debug timing: one line, before the guest runs, with a real-time stamp that
+# falls inside the run (no speed is asserted).
+before=$(date +%s.%N)
+"$VSX" run --headless --timeout 1 --debug timing > "$t/out" 2>&1
+after=$(date +%s.%N)
+check debug_timing_one_line [ "$(grep -c '^vsx: timing: first guest instruction at realtime [0-9]*\.[0-9]\{9\}, [0-9]* ms after process start$' "$t/out")" = 1 ]
+stamp=$(sed -n 's/^vsx: timing: .* realtime \([0-9.]*\),.*/\1/p' "$t/out")
+check debug_timing_stamp_in_run awk -v a="$before" -v s="${stamp:-0}" -v b="$after" 'BEGIN {exit !(a <= s && s <= b)}'
+"$VSX" run --headless --timeout 1 > "$t/out" 2>&1
+check debug_timing_off_by_default sh -c "! grep -q 'vsx: timing' '$t/out'"
+"$VSX" run --debug nosuch > "$t/out" 2>&1; rc=$?
+check debug_unknown_topic [ $rc -eq 1 ]
+check debug_topics_named grep -q "topics: post, timing" "$t/out"
+
+# --screen-text is refreshed while the VM runs (not only at exit): SeaBIOS's
+# banner shows up in it before the process ends; the writes leave no temp file.
+"$VSX" run --headless --timeout 120 --screen-text "$t/live.txt" > "$t/out" 2>&1 &
+pid=$!
+seen=no
+for i in $(seq 600); do
+    grep -q 'SeaBIOS' "$t/live.txt" 2>/dev/null && { kill -0 $pid 2>/dev/null && seen=yes; break; }
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+done
+kill $pid 2>/dev/null; wait $pid 2>/dev/null
+check screen_text_live [ $seen = yes ]
+check screen_text_no_temp [ ! -e "$t/live.txt.tmp" ]
