@@ -485,11 +485,23 @@ static bool take_interrupt(Cpu *c)
 Block *code_lookup(Cpu *c, uint32_t phys, uint32_t eip, bool code32);
 void code_insert(Cpu *c, Block *b);
 
-/* The sentinel after a block's last instruction (see struct Insn). */
-static void block_end(Cpu *c, const Insn *i)
+static void block_end(Cpu *c, const Insn *i);
+
+void thread_slow(Cpu *c, const Insn *i)
 {
-    (void)c;
-    (void)i;
+    i->fn(c, i);
+    if (unlikely(c->brk))
+        return;
+    i++;
+    i->tfn(c, i);
+}
+
+/* Adds the sentinel after a block's last instruction (see struct Insn). */
+static void block_seal(Block *b)
+{
+    Insn *e = &b->insn[b->n];
+    e->tfn = block_end;
+    e->imm = b->n; /* block_end finds its Block from this */
 }
 
 static void insn_place(Insn *in, uint32_t eip)
@@ -515,10 +527,12 @@ static Block *decode_uncached(Cpu *c, uint32_t eip)
         int len = decode_insn(c, buf, k + 1, c->code32, &b->insn[0], &end);
         if (len > 0) {
             insn_place(&b->insn[0], eip);
-            b->insn[1].tfn = block_end;
             b->eip = eip;
             b->n = 1;
             b->bytes = (uint16_t)len;
+            b->gen = link_gen(c) - 1; /* never chained from */
+            b->succ[0] = b->succ[1] = NULL;
+            block_seal(b);
             return b;
         }
         if (len < 0)
@@ -561,10 +575,13 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
     }
     if (b->n == 0)
         return decode_uncached(c, eip);
-    b->insn[b->n].tfn = block_end;
+    block_seal(b);
     b->phys = phys;
     b->eip = eip;
-    b->gen = c->chain_gen - 1; /* no successors yet */
+    b->gen = link_gen(c) - 1; /* no successors yet */
+    b->succ[0] = b->succ[1] = NULL;
+    b->succ_eip[0] = b->insn[b->n - 1].next_eip;
+    b->succ_eip[1] = 0;
     b->code32 = c->code32;
     b->bytes = (uint16_t)pos;
     c->arena_used += (sizeof(Block) + (b->n + 1u) * sizeof(Insn) + 15) & ~(size_t)15;
@@ -609,24 +626,42 @@ static Block *block_for_eip(Cpu *c)
     return translate(c, phys, host, eip, cache);
 }
 
+static inline Block *jc_find(const Cpu *c, uint32_t eip)
+{
+    unsigned k = (eip ^ (eip >> JC_BITS)) & ((1u << JC_BITS) - 1);
+    return c->jc[k].eip == eip && c->jc[k].gen == link_gen(c) ? c->jc[k].b : NULL;
+}
+
+static void jc_fill(Cpu *c, uint32_t eip, Block *b)
+{
+    unsigned k = (eip ^ (eip >> JC_BITS)) & ((1u << JC_BITS) - 1);
+    c->jc[k].eip = eip;
+    c->jc[k].gen = link_gen(c);
+    c->jc[k].b = b;
+}
+
 /* The block at CS:EIP, through the previous block's successor links when
- * nothing has changed since they were made. */
+ * nothing has changed since they were made, else the jump cache. */
 static Block *next_block(Cpu *c)
 {
     Block *p = c->prev_block, *b;
-    uint32_t gen = c->chain_gen;
+    uint32_t gen = link_gen(c);
     if (p && c->prev_gen == gen && p->gen == gen) {
         int s = c->eip != p->succ_eip[0];
         b = p->succ[s];
         if (b && p->succ_eip[s] == c->eip && c->eip + b->bytes - 1 <= c->seg[SEG_CS].limit)
             goto found;
     }
-    b = block_for_eip(c);
-    if (b == c->scratch) {
-        c->prev_block = NULL;
-        return b;
+    b = jc_find(c, c->eip);
+    if (!b) {
+        b = block_for_eip(c);
+        if (b == c->scratch) {
+            c->prev_block = NULL;
+            return b;
+        }
+        jc_fill(c, c->eip, b);
     }
-    if (p && c->prev_gen == gen && c->chain_gen == gen) {
+    if (p && c->prev_gen == gen && link_gen(c) == gen) {
         if (p->gen != gen) {
             p->gen = gen;
             p->succ[0] = p->succ[1] = NULL;
@@ -639,7 +674,7 @@ static Block *next_block(Cpu *c)
     }
 found:
     c->prev_block = b;
-    c->prev_gen = c->chain_gen;
+    c->prev_gen = link_gen(c);
     return b;
 }
 
@@ -666,16 +701,59 @@ static void check_code_breakpoints(Cpu *c)
     }
 }
 
-/* ---- the run loop ---- */
-static inline __attribute__((always_inline)) void run_block(Cpu *c, Block *b, uint64_t limit)
+/* ---- the run loop ----
+ * A block runs threaded: each Insn's tfn tail-calls the next one, and the
+ * sentinel after the last (block_end) accounts for the block and, when
+ * nothing needs the outer loop, tail-calls the successor block directly.
+ * Nothing carried from one instruction to the next goes through memory:
+ * eip comes from the Insn and icount is added per block (an exception
+ * recovers the exact count from Cpu.cur, see cpu_icount_now).  Chaining is
+ * bounded (chain_left) so the stack stays small even where the compiler
+ * does not turn the tail calls into jumps (sanitizer builds). */
+#define CHAIN_BLOCKS 64
+
+static void block_end(Cpu *c, const Insn *i)
+{
+    const Block *b = (const Block *)((const char *)(i - i->imm) - offsetof(Block, insn));
+    uint32_t eip = c->next_eip;
+    c->eip = eip;
+    c->icount += b->n;
+    c->blk = NULL;
+    /* An INTR line held while IF=0 (interrupts masked around a long loop)
+     * does not stop chaining: STI, POPF and IRET end the block when they
+     * change IF or NMI blocking. */
+    if (--c->chain_left == 0 || (c->intr_line && (c->eflags & FL_IF)) ||
+        (c->nmi_pending && !c->nmi_blocked) || b->gen != link_gen(c))
+        return;
+    /* Links are made under one link_gen, which a change of the CS limit
+     * bumps: the successor was checked against this limit when linked. */
+    int s = eip != b->succ_eip[0];
+    Block *n = b->succ[s];
+    if (!n || b->succ_eip[s] != eip) {
+        n = jc_find(c, eip); /* an indirect jump's other target */
+        if (!n)
+            return;
+    }
+    if (c->chain_limit - c->icount < BLOCK_MAX_INSNS)
+        return; /* (not n->n: n's header may not be in the cache) */
+    c->prev_block = n;
+    c->blk = n;
+    n->insn[0].tfn(c, n->insn);
+}
+
+/* Runs b (and the blocks it chains to); returns with eip and icount up to
+ * date and blk clear. */
+static void run_chain(Cpu *c, Block *b, uint64_t limit)
 {
     c->brk = 0;
-    /* Nothing carried from one instruction to the next goes through memory:
-     * eip comes from the Insn, and icount is added once per block (an
-     * exception recovers the exact count from cur, see cpu_icount_now). */
     c->blk = b;
     if (likely(limit - c->icount >= b->n)) {
-        b->insn[0].tfn(c, b->insn); /* the whole block, threaded */
+        c->chain_limit = limit;
+        c->chain_left = CHAIN_BLOCKS;
+        b->insn[0].tfn(c, b->insn);
+        if (!c->blk)
+            return; /* ended in block_end */
+        b = (Block *)c->blk; /* left early from a chained block */
     } else {
         const Insn *i = b->insn, *end = b->insn + (limit - c->icount);
         do {
@@ -683,35 +761,11 @@ static inline __attribute__((always_inline)) void run_block(Cpu *c, Block *b, ui
             i->fn(c, i);
         } while (++i < end && likely(!c->brk));
     }
-    /* cur is the last instruction run: the block's last, or the one that
-     * asked to leave it. */
+    /* cur is the last instruction run: the one that asked to leave the
+     * block, or the last within the budget. */
     c->eip = c->next_eip;
     c->icount += (uint64_t)(c->cur - b->insn) + 1;
     c->blk = NULL;
-}
-
-/* Runs b and then, while nothing needs the outer loop's attention (no
- * block-ending event, no pending interrupt, budget left), follows the
- * blocks' successor links directly. */
-static void run_chain(Cpu *c, Block *b, uint64_t limit)
-{
-    for (;;) {
-        run_block(c, b, limit);
-        /* An INTR line held while IF=0 (interrupts masked around a long
-         * loop) does not stop chaining: STI, POPF and IRET end the block
-         * when they change IF or NMI blocking. */
-        if (c->brk || c->icount >= limit || (c->intr_line && (c->eflags & FL_IF)) ||
-            (c->nmi_pending && !c->nmi_blocked))
-            return;
-        uint32_t gen = c->chain_gen;
-        if (b->gen != gen || c->prev_gen != gen)
-            return;
-        int s = c->eip != b->succ_eip[0];
-        Block *n = b->succ[s];
-        if (!n || b->succ_eip[s] != c->eip || c->eip + n->bytes - 1 > c->seg[SEG_CS].limit)
-            return;
-        c->prev_block = b = n;
-    }
 }
 
 static void run_step(Cpu *c, Block *b)
@@ -780,7 +834,7 @@ CpuExit cpu_run(Cpu *c, uint64_t max_insns, uint64_t *executed)
         if (unlikely(debug_active(c)))
             run_step(c, b);
         else if (unlikely(c->shadow && (c->intr_line || c->nmi_pending)))
-            run_block(c, b, c->icount + 1); /* the shadowed instruction, then the interrupt */
+            run_chain(c, b, c->icount + 1); /* the shadowed instruction, then the interrupt */
         else
             run_chain(c, b, limit);
     }

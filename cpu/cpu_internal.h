@@ -82,6 +82,7 @@ typedef struct SegCache {
     uint16_t sel;
     uint16_t flags;    /* as CpuSegment.flags */
     uint32_t rlo, rhi, wlo, whi;
+    uint32_t pad;      /* 32 bytes: seg[n] is a shift away */
 } SegCache;
 
 /* Descriptor flags (CpuSegment.flags layout). */
@@ -120,6 +121,7 @@ typedef struct Block {
 
 #define BLOCK_MAX_INSNS 64
 #define BLOCK_HASH_BITS 14
+#define JC_BITS 12
 #define ARENA_SIZE (16u << 20)
 
 /* Lazy flag operation kinds; +0/+1/+2 for 8/16/32-bit operands. */
@@ -208,6 +210,8 @@ struct Cpu {
     uint64_t icount;
     const Block *blk;
     const Insn *cur;
+    uint64_t chain_limit;      /* block_end chains while icount stays below */
+    unsigned chain_left;       /* blocks block_end may still chain to */
 
     TlbEntry tlb_r[2][TLB_SIZE], tlb_w[2][TLB_SIZE];
     uint32_t tlb_rpage[2][TLB_SIZE], tlb_wpage[2][TLB_SIZE]; /* physical page of each entry */
@@ -263,6 +267,10 @@ struct Cpu {
     Block *scratch;             /* uncached single-instruction decode */
     uint32_t chain_gen;
     struct { uint64_t translated, uncached, invalidated, flushes; } stats;
+    /* Jump cache: the block last found at an eip, valid while its gen
+     * equals link_gen (indirect jumps and returns, whose successor changes,
+     * find their target here without the page walk and hash lookup). */
+    struct { uint32_t eip, gen; Block *b; } jc[1u << JC_BITS];
     Block *prev_block;          /* last block run (for chaining), or NULL */
     uint32_t prev_gen;
 
@@ -276,12 +284,25 @@ struct Cpu {
 #define R16(c, n) ((c)->r[n].w)
 #define R32(c, n) ((c)->r[n].d)
 
+/* Generation that block successor links are valid in: chain_gen (bumped
+ * when a mapping, the CS base/limit/size or the code cache changes) and
+ * the CPL the links were made at (a link skips the code fetch's privilege
+ * check), so system calls and interrupts leave both levels' links intact. */
+static inline uint32_t link_gen(const Cpu *c)
+{
+    return c->chain_gen * 4 + c->cpl;
+}
+
 /* Makes i the instruction executing now. */
 static inline void insn_enter(Cpu *c, const Insn *i)
 {
     c->cur = i;
     memcpy(&c->eip, &i->eip, 8); /* eip and next_eip */
 }
+
+/* Runs i with its full handler, then goes on threaded (the slow half of
+ * THREADED_F in ops.h). */
+void thread_slow(Cpu *c, const Insn *i);
 
 /* Instructions retired so far, exact also inside a running block. */
 static inline uint64_t cpu_icount_now(const Cpu *c)
@@ -335,21 +356,23 @@ static inline bool tlb_hit(const TlbEntry *e, uint32_t lin, unsigned n)
     return (uint64_t)lin - e->tag <= 4096u - n;
 }
 
+/* mrdW/mwrW: a data access through segment seg.  The _try forms do only
+ * the fast path (segment range and TLB hit) and return false, having done
+ * nothing, when the access needs the slow path (page walk, device, fault). */
 #define DEF_MEM(W)                                                            \
-    static inline uint##W##_t mrd##W(Cpu *c, int seg, uint32_t off)           \
+    static inline bool mrd##W##_try(Cpu *c, int seg, uint32_t off, uint##W##_t *v) \
     {                                                                         \
         const SegCache *s = &c->seg[seg];                                     \
         uint32_t lin = s->base + off;                                         \
         const TlbEntry *e = &c->tlbr[(lin >> 12) & (TLB_SIZE - 1)];           \
         if (likely(off >= s->rlo && (uint64_t)off + (W / 8 - 1) <= s->rhi &&  \
                    tlb_hit(e, lin, W / 8))) {                                 \
-            uint##W##_t v;                                                    \
-            memcpy(&v, (const void *)(e->addend + lin), W / 8);               \
-            return v;                                                         \
+            memcpy(v, (const void *)(e->addend + lin), W / 8);                \
+            return true;                                                      \
         }                                                                     \
-        return (uint##W##_t)mem_rd_slow(c, seg, off, W / 8);                  \
+        return false;                                                         \
     }                                                                         \
-    static inline void mwr##W(Cpu *c, int seg, uint32_t off, uint##W##_t v)   \
+    static inline bool mwr##W##_try(Cpu *c, int seg, uint32_t off, uint##W##_t v) \
     {                                                                         \
         const SegCache *s = &c->seg[seg];                                     \
         uint32_t lin = s->base + off;                                         \
@@ -357,8 +380,21 @@ static inline bool tlb_hit(const TlbEntry *e, uint32_t lin, unsigned n)
         if (likely(off >= s->wlo && (uint64_t)off + (W / 8 - 1) <= s->whi &&  \
                    tlb_hit(e, lin, W / 8))) {                                 \
             memcpy((void *)(e->addend + lin), &v, W / 8);                     \
-            return;                                                           \
+            return true;                                                      \
         }                                                                     \
+        return false;                                                         \
+    }                                                                         \
+    static inline uint##W##_t mrd##W(Cpu *c, int seg, uint32_t off)           \
+    {                                                                         \
+        uint##W##_t v;                                                        \
+        if (likely(mrd##W##_try(c, seg, off, &v)))                            \
+            return v;                                                         \
+        return (uint##W##_t)mem_rd_slow(c, seg, off, W / 8);                  \
+    }                                                                         \
+    static inline void mwr##W(Cpu *c, int seg, uint32_t off, uint##W##_t v)   \
+    {                                                                         \
+        if (likely(mwr##W##_try(c, seg, off, v)))                             \
+            return;                                                           \
         mem_wr_slow(c, seg, off, W / 8, v);                                   \
     }
 DEF_MEM(8)

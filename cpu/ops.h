@@ -27,7 +27,55 @@
         i++;                                                                  \
         i->tfn(c, i);                                                         \
     }
+/* With a fast path: fast_<f>(c, i) does the whole instruction when its
+ * memory accesses hit the TLB and returns false, having changed nothing,
+ * otherwise.  It calls nothing, so the common case saves no registers; a
+ * TLB-hit write never reaches cached code, so it needs no Cpu.brk test. */
+#define THREADED_F(w, f)                                                      \
+    static void w(Cpu *c, const Insn *i)                                      \
+    {                                                                         \
+        insn_enter(c, i);                                                     \
+        if (unlikely(!fast_##f(c, i))) {                                      \
+            thread_slow(c, i);                                                \
+            return;                                                           \
+        }                                                                     \
+        i++;                                                                  \
+        i->tfn(c, i);                                                         \
+    }
 #define THREADED(w, f) THREADED_(w, f, 1)
+/* Memory access inside a handler body shared by a handler and its fast_
+ * form: with fast set, only the TLB-hit path, and the body returns false
+ * (before any side effect) when that misses. */
+#define MRD_OR_FAIL(W, fast, seg, off, dst)                                   \
+    do {                                                                      \
+        if (fast) {                                                           \
+            if (!mrd##W##_try(c, seg, off, &(dst)))                           \
+                return false;                                                 \
+        } else {                                                              \
+            (dst) = mrd##W(c, seg, off);                                      \
+        }                                                                     \
+    } while (0)
+#define MWR_OR_FAIL(W, fast, seg, off, v)                                     \
+    do {                                                                      \
+        if (fast) {                                                           \
+            if (!mwr##W##_try(c, seg, off, v))                                \
+                return false;                                                 \
+        } else {                                                              \
+            mwr##W(c, seg, off, v);                                           \
+        }                                                                     \
+    } while (0)
+/* Defines handler op_<name> and fast_op_<name> from one body
+ * static inline bool body_<name>(Cpu *c, const Insn *i, bool fast). */
+#define HANDLER_AND_FAST(name)                                                \
+    static void op_##name(Cpu *c, const Insn *i) { body_##name(c, i, false); } \
+    static inline bool fast_op_##name(Cpu *c, const Insn *i) { return body_##name(c, i, true); }
+#define INLINE static inline __attribute__((always_inline))
+/* Family whose register forms can't leave the block and whose memory
+ * forms have fast paths. */
+#define FAM_SZ_F(name)                                                        \
+    FAM6_T(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,             \
+           op_##name##_m16, op_##name##_r32, op_##name##_m32, THREADED_NOBRK, \
+           THREADED_F, THREADED_NOBRK, THREADED_F, THREADED_NOBRK, THREADED_F)
 #define THREADED_NOBRK(w, f) THREADED_(w, f, 0)
 /* fam_<name>[0..5] are the handlers, [6..11] their threaded forms; T0-T5
  * say which THREADED form each slot gets. */
@@ -52,12 +100,6 @@
 #define FAM_SZ(name)                                                          \
     FAM6_REGPURE(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,       \
                  op_##name##_m16, op_##name##_r32, op_##name##_m32)
-/* The same for a family whose memory forms only read (r/m is the source). */
-#define FAM_SZ_LOAD(name)                                                     \
-    FAM6_T(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,             \
-           op_##name##_m16, op_##name##_r32, op_##name##_m32, THREADED_NOBRK, \
-           THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK,    \
-           THREADED_NOBRK)
 
 enum { SZ8 = 0, SZ16 = 1, SZ32 = 2 };
 

@@ -76,15 +76,19 @@ ALU_W(32)
             R##W(c, i->rm) = r;                                               \
         cc_commit(c, &k);                                                     \
     }                                                                         \
-    static void op_##NAME##_eg_m##W(Cpu *c, const Insn *i)                    \
+    INLINE bool body_##NAME##_eg_m##W(Cpu *c, const Insn *i, bool fast)      \
     {                                                                         \
         CC k;                                                                 \
         uint32_t off = cpu_ea(c, i);                                          \
-        uint##W##_t r = alu_##FN##W(c, &k, mrd##W(c, i->seg, off), R##W(c, i->reg)); \
+        uint##W##_t a;                                                        \
+        MRD_OR_FAIL(W, fast, i->seg, off, a);                                 \
+        uint##W##_t r = alu_##FN##W(c, &k, a, R##W(c, i->reg));               \
         if (WB)                                                               \
-            mwr##W(c, i->seg, off, r);                                        \
+            MWR_OR_FAIL(W, fast, i->seg, off, r);                             \
         cc_commit(c, &k);                                                     \
+        return true;                                                          \
     }                                                                         \
+    HANDLER_AND_FAST(NAME##_eg_m##W)                                          \
     static void op_##NAME##_ge_r##W(Cpu *c, const Insn *i)                    \
     {                                                                         \
         CC k;                                                                 \
@@ -93,14 +97,18 @@ ALU_W(32)
             R##W(c, i->reg) = r;                                              \
         cc_commit(c, &k);                                                     \
     }                                                                         \
-    static void op_##NAME##_ge_m##W(Cpu *c, const Insn *i)                    \
+    INLINE bool body_##NAME##_ge_m##W(Cpu *c, const Insn *i, bool fast)      \
     {                                                                         \
         CC k;                                                                 \
-        uint##W##_t r = alu_##FN##W(c, &k, R##W(c, i->reg), mrd##W(c, i->seg, cpu_ea(c, i))); \
+        uint##W##_t b;                                                        \
+        MRD_OR_FAIL(W, fast, i->seg, cpu_ea(c, i), b);                        \
+        uint##W##_t r = alu_##FN##W(c, &k, R##W(c, i->reg), b);               \
         if (WB)                                                               \
             R##W(c, i->reg) = r;                                              \
         cc_commit(c, &k);                                                     \
+        return true;                                                          \
     }                                                                         \
+    HANDLER_AND_FAST(NAME##_ge_m##W)                                          \
     static void op_##NAME##_ei_r##W(Cpu *c, const Insn *i)                    \
     {                                                                         \
         CC k;                                                                 \
@@ -109,22 +117,26 @@ ALU_W(32)
             R##W(c, i->rm) = r;                                               \
         cc_commit(c, &k);                                                     \
     }                                                                         \
-    static void op_##NAME##_ei_m##W(Cpu *c, const Insn *i)                    \
+    INLINE bool body_##NAME##_ei_m##W(Cpu *c, const Insn *i, bool fast)      \
     {                                                                         \
         CC k;                                                                 \
         uint32_t off = cpu_ea(c, i);                                          \
-        uint##W##_t r = alu_##FN##W(c, &k, mrd##W(c, i->seg, off), (uint##W##_t)i->imm); \
+        uint##W##_t a;                                                        \
+        MRD_OR_FAIL(W, fast, i->seg, off, a);                                 \
+        uint##W##_t r = alu_##FN##W(c, &k, a, (uint##W##_t)i->imm);           \
         if (WB)                                                               \
-            mwr##W(c, i->seg, off, r);                                        \
+            MWR_OR_FAIL(W, fast, i->seg, off, r);                             \
         cc_commit(c, &k);                                                     \
-    }
+        return true;                                                          \
+    }                                                                         \
+    HANDLER_AND_FAST(NAME##_ei_m##W)
 #define ALU_OP(NAME, FN, WB)                                                  \
     ALU_FORMS_W(NAME, FN, WB, 8)                                              \
     ALU_FORMS_W(NAME, FN, WB, 16)                                             \
     ALU_FORMS_W(NAME, FN, WB, 32)                                             \
-    FAM_SZ(NAME##_eg);                                                        \
-    FAM_SZ_LOAD(NAME##_ge);                                                   \
-    FAM_SZ(NAME##_ei);
+    FAM_SZ_F(NAME##_eg);                                                      \
+    FAM_SZ_F(NAME##_ge);                                                      \
+    FAM_SZ_F(NAME##_ei);
 ALU_OP(add, add, 1)
 ALU_OP(or, or, 1)
 ALU_OP(adc, adc, 1)
@@ -138,17 +150,34 @@ ALU_OP(test, test, 0)
 /* ---- MOV ---- */
 #define MOV_W(W)                                                              \
     static void op_mov_eg_r##W(Cpu *c, const Insn *i) { R##W(c, i->rm) = R##W(c, i->reg); } \
-    static void op_mov_eg_m##W(Cpu *c, const Insn *i) { mwr##W(c, i->seg, cpu_ea(c, i), R##W(c, i->reg)); } \
     static void op_mov_ge_r##W(Cpu *c, const Insn *i) { R##W(c, i->reg) = R##W(c, i->rm); } \
-    static void op_mov_ge_m##W(Cpu *c, const Insn *i) { R##W(c, i->reg) = mrd##W(c, i->seg, cpu_ea(c, i)); } \
     static void op_mov_ei_r##W(Cpu *c, const Insn *i) { R##W(c, i->rm) = (uint##W##_t)i->imm; } \
-    static void op_mov_ei_m##W(Cpu *c, const Insn *i) { mwr##W(c, i->seg, cpu_ea(c, i), (uint##W##_t)i->imm); }
+    INLINE bool body_mov_eg_m##W(Cpu *c, const Insn *i, bool fast)           \
+    {                                                                         \
+        MWR_OR_FAIL(W, fast, i->seg, cpu_ea(c, i), R##W(c, i->reg));          \
+        return true;                                                          \
+    }                                                                         \
+    INLINE bool body_mov_ge_m##W(Cpu *c, const Insn *i, bool fast)           \
+    {                                                                         \
+        uint##W##_t v;                                                        \
+        MRD_OR_FAIL(W, fast, i->seg, cpu_ea(c, i), v);                        \
+        R##W(c, i->reg) = v;                                                  \
+        return true;                                                          \
+    }                                                                         \
+    INLINE bool body_mov_ei_m##W(Cpu *c, const Insn *i, bool fast)           \
+    {                                                                         \
+        MWR_OR_FAIL(W, fast, i->seg, cpu_ea(c, i), (uint##W##_t)i->imm);      \
+        return true;                                                          \
+    }                                                                         \
+    HANDLER_AND_FAST(mov_eg_m##W)                                             \
+    HANDLER_AND_FAST(mov_ge_m##W)                                             \
+    HANDLER_AND_FAST(mov_ei_m##W)
 MOV_W(8)
 MOV_W(16)
 MOV_W(32)
-FAM_SZ(mov_eg);
-FAM_SZ_LOAD(mov_ge);
-FAM_SZ(mov_ei);
+FAM_SZ_F(mov_eg);
+FAM_SZ_F(mov_ge);
+FAM_SZ_F(mov_ei);
 
 static void op_lea16(Cpu *c, const Insn *i) { R16(c, i->reg) = (uint16_t)cpu_ea(c, i); }
 static void op_lea32(Cpu *c, const Insn *i) { R32(c, i->reg) = cpu_ea(c, i); }

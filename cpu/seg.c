@@ -43,6 +43,9 @@ void seg_update_ranges(SegCache *s, int seg, bool pm)
 void seg_set_cache(Cpu *c, int seg, uint16_t sel, uint32_t base, uint32_t limit, uint16_t flags)
 {
     SegCache *s = &c->seg[seg];
+    /* Block links assume CS base, limit and size (see link_gen). */
+    if (seg == SEG_CS && (s->base != base || s->limit != limit || ((s->flags ^ flags) & DF_DB)))
+        c->chain_gen++;
     s->sel = sel;
     s->base = base;
     s->limit = limit;
@@ -50,7 +53,6 @@ void seg_set_cache(Cpu *c, int seg, uint16_t sel, uint32_t base, uint32_t limit,
     seg_update_ranges(s, seg, cpu_pm(c) && !cpu_v86(c));
     if (seg == SEG_CS) {
         bool d = (flags & DF_DB) != 0;
-        c->chain_gen++;
         if (d != c->code32) {
             c->code32 = d;
             c->brk = 1;
@@ -64,7 +66,6 @@ void cpu_set_cpl(Cpu *c, unsigned cpl)
 {
     if (c->cpl != cpl) {
         c->cpl = (uint8_t)cpl;
-        c->chain_gen++;
         cpu_update_tlb_sel(c);
         c->brk = 1;
     }
