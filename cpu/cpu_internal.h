@@ -2,12 +2,17 @@
  * cpu/cpu_internal.h -- private state of the interpretive x86 core.
  *
  * Architecture (DESIGN.md "The interpreter, for speed"):
- *  - Guest code is decoded once into blocks of Insn records (handler pointer +
- *    pre-digested operands) kept in an arena, keyed by physical address and
- *    code size (CS.D).  A block ends at a control transfer, at an instruction
- *    that changes the mode, or at the page end.  Blocks are found through a
- *    hash table; writes to a physical page holding cached code (tracked per
- *    64-byte chunk) drop that page's blocks.
+ *  - Guest code is decoded once into blocks of Insn records (handler pointers
+ *    + pre-digested operands) kept in an arena, keyed by physical address,
+ *    EIP and code size (CS.D).  A block ends at a control transfer (it runs
+ *    on through a forward direct JMP/CALL within its page), at an
+ *    instruction that changes the mode, or at the page end.  Blocks are
+ *    found through successor links, a jump cache and a hash table; writes to
+ *    a physical page holding cached code (tracked per 64-byte chunk) drop
+ *    that page's blocks.
+ *  - Dispatch is threaded: each Insn's tfn tail-calls the next, and a
+ *    sentinel after the block's last one chains to the successor block
+ *    (cpu.c "the run loop").
  *  - Flags are lazy: the last flag-setting operation records its kind,
  *    operands and result (cc_*), and EFLAGS bits are computed when read.
  *  - The software TLB maps a linear page to a host pointer; a hit is one
@@ -112,7 +117,7 @@ typedef struct Block {
     struct Block *hnext;  /* hash chain */
     struct Block *pnext;  /* chain of blocks on the same physical page */
     /* Direct successors (fall-through, other), valid while gen equals
-     * Cpu.chain_gen (bumped whenever a mapping, CS, CPL or the cache changes). */
+     * link_gen() (see there). */
     uint32_t gen;
     uint32_t succ_eip[2];
     struct Block *succ[2];
