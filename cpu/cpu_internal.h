@@ -203,6 +203,8 @@ struct Cpu {
     Gpr r[17];                 /* r[16] is always zero (EA) */
     uint32_t eip, next_eip;    /* adjacent, as in Insn: entering one copies both */
     uint32_t eflags;           /* non-arithmetic bits always; arith when CC_EAGER */
+    /* Lazy flags: cc_a/cc_b are stale after LOGIC, INC and DEC, and cc_cin
+     * is meaningful only after ADC, SBB, INC and DEC (see cc_commit). */
     uint32_t cc_op, cc_res, cc_a, cc_b, cc_cin;
     SegCache seg[SEG_COUNT];
     TlbEntry *tlbr, *tlbw;     /* current privilege's TLBs */
@@ -430,8 +432,10 @@ static inline bool lazy_cf(const Cpu *c, unsigned kind, uint32_t m)
 {
     uint32_t a = c->cc_a & m, b = c->cc_b & m, r = c->cc_res & m;
     switch (kind * 3 + 1) {
-    case CC_ADD: case CC_ADC: return r < a || (c->cc_cin && r == a);
-    case CC_SUB: case CC_SBB: return a < b || (c->cc_cin && a == b);
+    case CC_ADD: return r < a;
+    case CC_ADC: return r < a || (c->cc_cin && r == a);
+    case CC_SUB: return a < b;
+    case CC_SBB: return a < b || (c->cc_cin && a == b);
     case CC_LOGIC: return false;
     case CC_INC: case CC_DEC: return c->cc_cin;
     default: return c->eflags & FL_CF;

@@ -36,7 +36,7 @@ uint32_t flags_arith(const Cpu *c)
     switch (kind * 3 + 1) {
     case CC_ADD:
     case CC_ADC:
-        if (r < a || (c->cc_cin && r == a))
+        if (r < a || (kind * 3 + 1 == CC_ADC && c->cc_cin && r == a))
             f |= FL_CF;
         if ((a ^ r) & (b ^ r) & sign)
             f |= FL_OF;
@@ -44,7 +44,7 @@ uint32_t flags_arith(const Cpu *c)
         break;
     case CC_SUB:
     case CC_SBB:
-        if (a < b || (c->cc_cin && a == b))
+        if (a < b || (kind * 3 + 1 == CC_SBB && c->cc_cin && a == b))
             f |= FL_CF;
         if ((a ^ b) & (a ^ r) & sign)
             f |= FL_OF;

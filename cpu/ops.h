@@ -108,13 +108,19 @@ enum { SZ8 = 0, SZ16 = 1, SZ32 = 2 };
 typedef struct CC {
     uint32_t op, a, b, res, cin;
 } CC;
-static inline void cc_commit(Cpu *c, const CC *k)
+static inline __attribute__((always_inline)) void cc_commit(Cpu *c, const CC *k)
 {
+    /* Stores are what the hot handlers are short of: only what the kind's
+     * evaluation reads (flags.c, lazy_cf, lazy_of, flags_to_zsp). */
+    unsigned kind = (k->op - 1) / 3 * 3 + 1;
     c->cc_op = k->op;
-    c->cc_a = k->a;
-    c->cc_b = k->b;
     c->cc_res = k->res;
-    c->cc_cin = k->cin;
+    if (kind != CC_LOGIC && kind != CC_INC && kind != CC_DEC) {
+        c->cc_a = k->a;
+        c->cc_b = k->b;
+    }
+    if (kind == CC_ADC || kind == CC_SBB || kind == CC_INC || kind == CC_DEC)
+        c->cc_cin = k->cin;
 }
 
 /* Operand size in bytes chosen by the family slot: 1, 2 or 4. */
