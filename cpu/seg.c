@@ -275,6 +275,33 @@ static void null_inaccessible_segs(Cpu *c)
     }
 }
 
+/* Return to an outer privilege level (far RET, IRET; SDM Vol. 2): pops the
+ * caller's ESP and SS and checks SS -- #GP for a null selector, one whose
+ * RPL, type (writable data) or DPL does not fit, #SS if not present. */
+static uint16_t outer_stack_pop(Cpu *c, Stk *s, unsigned n, unsigned rpl, uint32_t *nesp, uint32_t sd[2])
+{
+    *nesp = stk_pop(c, s, n);
+    uint16_t nss = (uint16_t)stk_pop(c, s, n);
+    if ((nss & 0xFFFC) == 0)
+        cpu_gp(c, 0);
+    seg_read_desc(c, nss, sd, EXC_GP, false);
+    unsigned stype = (sd[1] >> 8) & 0x1F;
+    if ((nss & 3) != rpl || (stype & 0x1A) != 0x12 || ((sd[1] >> 13) & 3) != rpl)
+        cpu_gp(c, nss & 0xFFFC);
+    if (!(sd[1] & 0x8000))
+        cpu_raise(c, EXC_SS, nss & 0xFFFC);
+    return nss;
+}
+
+/* ... and, CS loaded, switches to that stack and drops data segments the
+ * new level may not use. */
+static void outer_stack_load(Cpu *c, uint16_t nss, uint32_t sd[2], uint32_t esp)
+{
+    seg_load_desc(c, SEG_SS, nss, sd);
+    set_sp(c, esp);
+    null_inaccessible_segs(c);
+}
+
 static void set_cs_desc(Cpu *c, uint16_t sel, const uint32_t d[2], unsigned cpl)
 {
     uint32_t base, limit;
@@ -525,26 +552,12 @@ void far_ret(Cpu *c, bool o32, uint16_t pop)
     }
     /* Return to an outer level: the caller's SS:ESP follow the parameters. */
     s.esp = (s.esp + pop) & s.mask;
-    uint32_t nesp = stk_pop(c, &s, n);
-    uint16_t nss = (uint16_t)stk_pop(c, &s, n);
-    if ((nss & 0xFFFC) == 0)
-        cpu_gp(c, 0);
-    uint32_t sd[2];
-    seg_read_desc(c, nss, sd, EXC_GP, false);
-    unsigned stype = (sd[1] >> 8) & 0x1F;
-    if ((nss & 3) != rpl || (stype & 0x1A) != 0x12 || ((sd[1] >> 13) & 3) != rpl)
-        cpu_gp(c, nss & 0xFFFC);
-    if (!(sd[1] & 0x8000))
-        cpu_raise(c, EXC_SS, nss & 0xFFFC);
+    uint32_t nesp, sd[2];
+    uint16_t nss = outer_stack_pop(c, &s, n, rpl, &nesp, sd);
     if (off > desc_limit(d))
         cpu_gp(c, 0);
     set_cs_desc(c, sel, d, rpl);
-    seg_load_desc(c, SEG_SS, nss, sd);
-    if (c->stack32)
-        c->r[REG_SP].d = nesp + pop;
-    else
-        c->r[REG_SP].w = (uint16_t)(nesp + pop);
-    null_inaccessible_segs(c);
+    outer_stack_load(c, nss, sd, nesp + pop);
     c->next_eip = off;
 }
 
@@ -673,26 +686,12 @@ void cpu_iret(Cpu *c, bool o32)
         c->next_eip = eip;
         return;
     }
-    uint32_t nesp = stk_pop(c, &s, n);
-    uint16_t nss = (uint16_t)stk_pop(c, &s, n);
-    if ((nss & 0xFFFC) == 0)
-        cpu_gp(c, 0);
-    uint32_t sd[2];
-    seg_read_desc(c, nss, sd, EXC_GP, false);
-    unsigned stype = (sd[1] >> 8) & 0x1F;
-    if ((nss & 3) != rpl || (stype & 0x1A) != 0x12 || ((sd[1] >> 13) & 3) != rpl)
-        cpu_gp(c, nss & 0xFFFC);
-    if (!(sd[1] & 0x8000))
-        cpu_raise(c, EXC_SS, nss & 0xFFFC);
+    uint32_t nesp, sd[2];
+    uint16_t nss = outer_stack_pop(c, &s, n, rpl, &nesp, sd);
     uint32_t m = iret_flag_mask(c, o32); /* computed at the old CPL */
     set_cs_desc(c, sel, d, rpl);
     cpu_set_eflags(c, fl, m);
-    seg_load_desc(c, SEG_SS, nss, sd);
-    if (c->stack32)
-        c->r[REG_SP].d = nesp;
-    else
-        c->r[REG_SP].w = (uint16_t)nesp;
-    null_inaccessible_segs(c);
+    outer_stack_load(c, nss, sd, nesp);
     c->next_eip = eip;
 }
 
