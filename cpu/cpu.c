@@ -504,6 +504,15 @@ static void block_seal(Block *b)
     e->imm = b->n; /* block_end finds its Block from this */
 }
 
+/* Drops b's successor links; new ones are valid in generation gen. */
+static void block_unlink(Block *b, uint32_t gen)
+{
+    b->gen = gen;
+    b->succ[0] = b->succ[1] = NULL;
+    b->succ_eip[0] = b->insn[b->n - 1].next_eip; /* the fall-through */
+    b->succ_eip[1] = 0;
+}
+
 static void insn_place(Insn *in, uint32_t eip)
 {
     in->eip = eip;
@@ -530,8 +539,7 @@ static Block *decode_uncached(Cpu *c, uint32_t eip)
             b->eip = eip;
             b->n = 1;
             b->bytes = (uint16_t)len;
-            b->gen = link_gen(c) - 1; /* never chained from */
-            b->succ[0] = b->succ[1] = NULL;
+            block_unlink(b, link_gen(c) - 1); /* never chained from */
             block_seal(b);
             return b;
         }
@@ -578,10 +586,7 @@ static Block *translate(Cpu *c, uint32_t phys, const uint8_t *host, uint32_t eip
     block_seal(b);
     b->phys = phys;
     b->eip = eip;
-    b->gen = link_gen(c) - 1; /* no successors yet */
-    b->succ[0] = b->succ[1] = NULL;
-    b->succ_eip[0] = b->insn[b->n - 1].next_eip;
-    b->succ_eip[1] = 0;
+    block_unlink(b, link_gen(c) - 1); /* no successors yet */
     b->code32 = c->code32;
     b->bytes = (uint16_t)pos;
     c->arena_used += (sizeof(Block) + (b->n + 1u) * sizeof(Insn) + 15) & ~(size_t)15;
@@ -626,18 +631,31 @@ static Block *block_for_eip(Cpu *c)
     return translate(c, phys, host, eip, cache);
 }
 
+static inline unsigned jc_slot(uint32_t eip)
+{
+    return (eip ^ (eip >> JC_BITS)) & ((1u << JC_BITS) - 1);
+}
+
 static inline Block *jc_find(const Cpu *c, uint32_t eip)
 {
-    unsigned k = (eip ^ (eip >> JC_BITS)) & ((1u << JC_BITS) - 1);
+    unsigned k = jc_slot(eip);
     return c->jc[k].eip == eip && c->jc[k].gen == link_gen(c) ? c->jc[k].b : NULL;
 }
 
 static void jc_fill(Cpu *c, uint32_t eip, Block *b)
 {
-    unsigned k = (eip ^ (eip >> JC_BITS)) & ((1u << JC_BITS) - 1);
+    unsigned k = jc_slot(eip);
     c->jc[k].eip = eip;
     c->jc[k].gen = link_gen(c);
     c->jc[k].b = b;
+}
+
+/* b's successor link for eip (slot 0: the fall-through), or NULL.  Only
+ * meaningful while b->gen == link_gen(c). */
+static inline Block *succ_find(const Block *b, uint32_t eip)
+{
+    int s = eip != b->succ_eip[0];
+    return b->succ_eip[s] == eip ? b->succ[s] : NULL;
 }
 
 /* The block at CS:EIP, through the previous block's successor links when
@@ -647,9 +665,8 @@ static Block *next_block(Cpu *c)
     Block *p = c->prev_block, *b;
     uint32_t gen = link_gen(c);
     if (p && c->prev_gen == gen && p->gen == gen) {
-        int s = c->eip != p->succ_eip[0];
-        b = p->succ[s];
-        if (b && p->succ_eip[s] == c->eip && c->eip + b->bytes - 1 <= c->seg[SEG_CS].limit)
+        b = succ_find(p, c->eip);
+        if (b && c->eip + b->bytes - 1 <= c->seg[SEG_CS].limit)
             goto found;
     }
     b = jc_find(c, c->eip);
@@ -662,12 +679,8 @@ static Block *next_block(Cpu *c)
         jc_fill(c, c->eip, b);
     }
     if (p && c->prev_gen == gen && link_gen(c) == gen) {
-        if (p->gen != gen) {
-            p->gen = gen;
-            p->succ[0] = p->succ[1] = NULL;
-            p->succ_eip[0] = p->insn[p->n - 1].next_eip; /* fall-through */
-            p->succ_eip[1] = 0;
-        }
+        if (p->gen != gen)
+            block_unlink(p, gen);
         int s = c->eip != p->succ_eip[0];
         p->succ[s] = b;
         p->succ_eip[s] = c->eip;
@@ -727,9 +740,8 @@ static void block_end(Cpu *c, const Insn *i)
         return;
     /* Links are made under one link_gen, which a change of the CS limit
      * bumps: the successor was checked against this limit when linked. */
-    int s = eip != b->succ_eip[0];
-    Block *n = b->succ[s];
-    if (!n || b->succ_eip[s] != eip) {
+    Block *n = succ_find(b, eip);
+    if (!n) {
         n = jc_find(c, eip); /* an indirect jump's other target */
         if (!n)
             return;

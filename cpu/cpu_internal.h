@@ -322,6 +322,12 @@ static inline uint32_t cpu_ea(const Cpu *c, const Insn *i)
     return (c->r[i->base].d + (c->r[i->index].d << i->scale) + i->disp) & i->amask;
 }
 
+/* Next instruction offset masked to the operand size (near jumps). */
+static inline uint32_t ip_mask(const Insn *i, uint32_t v)
+{
+    return i->o32 ? v : (v & 0xFFFF);
+}
+
 /* ---- exceptions (exceptions.c) ---- */
 _Noreturn void cpu_raise(Cpu *c, int vec, int err);
 static inline _Noreturn void cpu_gp(Cpu *c, int err) { cpu_raise(c, EXC_GP, err); }
@@ -408,6 +414,27 @@ DEF_MEM(8)
 DEF_MEM(16)
 DEF_MEM(32)
 DEF_MEM(64)
+/* Memory access inside a handler body shared by a handler and its fast_
+ * form: with fast set, only the TLB-hit path, and the body returns false
+ * (before any side effect) when that misses. */
+#define MRD_OR_FAIL(W, fast, seg, off, dst)                                   \
+    do {                                                                      \
+        if (fast) {                                                           \
+            if (!mrd##W##_try(c, seg, off, &(dst)))                           \
+                return false;                                                 \
+        } else {                                                              \
+            (dst) = mrd##W(c, seg, off);                                      \
+        }                                                                     \
+    } while (0)
+#define MWR_OR_FAIL(W, fast, seg, off, v)                                     \
+    do {                                                                      \
+        if (fast) {                                                           \
+            if (!mwr##W##_try(c, seg, off, v))                                \
+                return false;                                                 \
+        } else {                                                              \
+            mwr##W(c, seg, off, v);                                           \
+        }                                                                     \
+    } while (0)
 
 /* ---- flags (flags.c) ---- */
 uint32_t flags_arith(const Cpu *c);
@@ -559,12 +586,15 @@ static inline void push16(Cpu *c, uint16_t v)
     mwr16(c, SEG_SS, sp, v);
     set_sp(c, sp);
 }
-static inline void push32(Cpu *c, uint32_t v)
+/* With fast set, only the TLB-hit path (false, nothing done, on a miss). */
+static inline __attribute__((always_inline)) bool push32_x(Cpu *c, uint32_t v, bool fast)
 {
     uint32_t sp = (get_sp(c) - 4) & sp_mask(c);
-    mwr32(c, SEG_SS, sp, v);
+    MWR_OR_FAIL(32, fast, SEG_SS, sp, v);
     set_sp(c, sp);
+    return true;
 }
+static inline void push32(Cpu *c, uint32_t v) { push32_x(c, v, false); }
 static inline uint16_t pop16(Cpu *c)
 {
     uint32_t sp = get_sp(c);
@@ -572,11 +602,17 @@ static inline uint16_t pop16(Cpu *c)
     set_sp(c, sp + 2);
     return v;
 }
-static inline uint32_t pop32(Cpu *c)
+static inline __attribute__((always_inline)) bool pop32_x(Cpu *c, uint32_t *v, bool fast)
 {
     uint32_t sp = get_sp(c);
-    uint32_t v = mrd32(c, SEG_SS, sp);
+    MRD_OR_FAIL(32, fast, SEG_SS, sp, *v);
     set_sp(c, sp + 4);
+    return true;
+}
+static inline uint32_t pop32(Cpu *c)
+{
+    uint32_t v;
+    pop32_x(c, &v, false);
     return v;
 }
 

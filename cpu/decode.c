@@ -309,7 +309,6 @@ bool decode_direct_target(const Insn *i, uint32_t *target)
 {
     if ((i->op != 0xE8 && i->op != 0xE9 && i->op != 0xEB) || i->fn == fam_ud[0])
         return false;
-    uint32_t t = i->next_eip + i->imm;
-    *target = i->o32 ? t : (t & 0xFFFF);
+    *target = ip_mask(i, i->next_eip + i->imm);
     return true;
 }

@@ -43,40 +43,13 @@
         i->tfn(c, i);                                                         \
     }
 #define THREADED(w, f) THREADED_(w, f, 1)
-/* Memory access inside a handler body shared by a handler and its fast_
- * form: with fast set, only the TLB-hit path, and the body returns false
- * (before any side effect) when that misses. */
-#define MRD_OR_FAIL(W, fast, seg, off, dst)                                   \
-    do {                                                                      \
-        if (fast) {                                                           \
-            if (!mrd##W##_try(c, seg, off, &(dst)))                           \
-                return false;                                                 \
-        } else {                                                              \
-            (dst) = mrd##W(c, seg, off);                                      \
-        }                                                                     \
-    } while (0)
-#define MWR_OR_FAIL(W, fast, seg, off, v)                                     \
-    do {                                                                      \
-        if (fast) {                                                           \
-            if (!mwr##W##_try(c, seg, off, v))                                \
-                return false;                                                 \
-        } else {                                                              \
-            mwr##W(c, seg, off, v);                                           \
-        }                                                                     \
-    } while (0)
+#define THREADED_NOBRK(w, f) THREADED_(w, f, 0)
 /* Defines handler op_<name> and fast_op_<name> from one body
  * static inline bool body_<name>(Cpu *c, const Insn *i, bool fast). */
 #define HANDLER_AND_FAST(name)                                                \
     static void op_##name(Cpu *c, const Insn *i) { body_##name(c, i, false); } \
     static inline bool fast_op_##name(Cpu *c, const Insn *i) { return body_##name(c, i, true); }
 #define INLINE static inline __attribute__((always_inline))
-/* Family whose register forms can't leave the block and whose memory
- * forms have fast paths. */
-#define FAM_SZ_F(name)                                                        \
-    FAM6_T(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,             \
-           op_##name##_m16, op_##name##_r32, op_##name##_m32, THREADED_NOBRK, \
-           THREADED_F, THREADED_NOBRK, THREADED_F, THREADED_NOBRK, THREADED_F)
-#define THREADED_NOBRK(w, f) THREADED_(w, f, 0)
 /* fam_<name>[0..5] are the handlers, [6..11] their threaded forms; T0-T5
  * say which THREADED form each slot gets. */
 #define FAM6_T(name, a, b, c_, d, e, f, T0, T1, T2, T3, T4, T5)               \
@@ -96,6 +69,12 @@
     FAM6_T(name, fn, fn, fn, fn, fn, fn, THREADED_NOBRK, THREADED_NOBRK,      \
            THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK, THREADED_NOBRK)
 #define FAM1(name, fn) FAM6(name, fn, fn, fn, fn, fn, fn)
+/* Family whose register forms can't leave the block and whose memory
+ * forms have fast paths. */
+#define FAM_SZ_F(name)                                                        \
+    FAM6_T(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,             \
+           op_##name##_m16, op_##name##_r32, op_##name##_m32, THREADED_NOBRK, \
+           THREADED_F, THREADED_NOBRK, THREADED_F, THREADED_NOBRK, THREADED_F)
 /* Families from handlers op_<name>_{r,m}{8,16,32}. */
 #define FAM_SZ(name)                                                          \
     FAM6_REGPURE(name, op_##name##_r8, op_##name##_m8, op_##name##_r16,       \
@@ -210,10 +189,5 @@ static inline unsigned sz_index(unsigned bytes)
     return bytes == 1 ? 0 : bytes == 2 ? 1 : 2;
 }
 
-/* Next instruction offset masked to the operand size (near jumps). */
-static inline uint32_t ip_mask(const Insn *i, uint32_t v)
-{
-    return i->o32 ? v : (v & 0xFFFF);
-}
 
 #endif

@@ -6,28 +6,20 @@
 #include "ops.h"
 
 static void op_push_r16(Cpu *c, const Insn *i) { push16(c, R16(c, i->reg)); }
-static void op_push_r32(Cpu *c, const Insn *i) { push32(c, R32(c, i->reg)); }
-static inline bool fast_op_push_r32(Cpu *c, const Insn *i)
-{
-    uint32_t sp = (get_sp(c) - 4) & sp_mask(c);
-    if (!mwr32_try(c, SEG_SS, sp, R32(c, i->reg)))
-        return false;
-    set_sp(c, sp);
-    return true;
-}
+INLINE bool body_push_r32(Cpu *c, const Insn *i, bool fast) { return push32_x(c, R32(c, i->reg), fast); }
+HANDLER_AND_FAST(push_r32)
 FAM6_T(push_r, op_ud, op_ud, op_push_r16, op_push_r16, op_push_r32, op_push_r32,
        THREADED, THREADED, THREADED, THREADED, THREADED_F, THREADED_F);
 static void op_pop_r16(Cpu *c, const Insn *i) { uint16_t v = pop16(c); R16(c, i->reg) = v; }
-static void op_pop_r32(Cpu *c, const Insn *i) { uint32_t v = pop32(c); R32(c, i->reg) = v; }
-static inline bool fast_op_pop_r32(Cpu *c, const Insn *i)
+INLINE bool body_pop_r32(Cpu *c, const Insn *i, bool fast)
 {
-    uint32_t sp = get_sp(c), v;
-    if (!mrd32_try(c, SEG_SS, sp, &v))
+    uint32_t v;
+    if (!pop32_x(c, &v, fast))
         return false;
-    set_sp(c, sp + 4);
     R32(c, i->reg) = v; /* after SP: POP ESP loads the popped value */
     return true;
 }
+HANDLER_AND_FAST(pop_r32)
 FAM6_T(pop_r, op_ud, op_ud, op_pop_r16, op_pop_r16, op_pop_r32, op_pop_r32,
        THREADED, THREADED, THREADED, THREADED, THREADED_F, THREADED_F);
 
