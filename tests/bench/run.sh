@@ -220,8 +220,11 @@ for r in $(seq "$RUNS"); do
         done
     done
 done
+spread() { # "median min max" on stdin [UNIT] -> "median UNIT (min-max)"
+    awk -v u="${1:+ $1}" '{printf "%s%s (%s-%s)", $1, u, $2, $3}'
+}
 cell() { # FILE-PREFIX -> "median (min-max)" plus failures
-    c=$( [ -f "$1" ] && median < "$1" | awk '{printf "%s (%s-%s)", $1, $2, $3}')
+    c=$( [ -f "$1" ] && median < "$1" | spread)
     [ -n "$c" ] || c="-"
     [ -f "$1.fail" ] && c="$c, $(wc -l < "$1.fail") of $RUNS failed"
     echo "$c"
@@ -236,7 +239,7 @@ cell() { # FILE-PREFIX -> "median (min-max)" plus failures
     echo "|---|$(for e in $engines; do printf -- '---:|'; done)---:|"
     row="| (a) SeaBIOS to the boot sector and back: POST, floppy boot, exit (1-iteration run, 32 MiB) |"
     for e in $engines; do
-        c=$(cat "$w"/*.boot.$e 2>/dev/null | median | awk '{printf "%s (%s-%s)", $1, $2, $3}')
+        c=$(cat "$w"/*.boot.$e 2>/dev/null | median | spread)
         row="$row ${c:--} |"
         eval "med_$e=\$(cat \"\$w\"/*.boot.\$e 2>/dev/null | median | cut -d' ' -f1)"
     done
@@ -265,9 +268,9 @@ cell() { # FILE-PREFIX -> "median (min-max)" plus failures
     if [ -f "$w/first.exec" ]; then
         fe=$(median < "$w/first.exec"); fp=$(median < "$w/first.proc")
         echo ""
-        echo "vsx, exec to the first guest instruction (--debug timing, the bench floppy, 32 MiB): $(echo $fe | awk '{printf "%s ms (%s-%s)", $1, $2, $3}')"
+        echo "vsx, exec to the first guest instruction (--debug timing, the bench floppy, 32 MiB): $(echo $fe | spread ms)"
         echo "from a timestamp taken just before exec (includes fork, exec, dynamic loading, ROM and board setup);"
-        echo "$(echo $fp | awk '{printf "%s ms (%s-%s)", $1, $2, $3}') by the kernel's process start time (/proc/self/stat, 10 ms ticks)."
+        echo "$(echo $fp | spread ms) by the kernel's process start time (/proc/self/stat, 10 ms ticks)."
     fi
 } >> "$w/table"
 # Host resources: peak RSS for a 256 MiB guest.
